@@ -1,0 +1,357 @@
+//! `pointbook`: replay loyalty programs over event files, quote and explain purchases, and
+//! run a demo on a bundled program and a generated history. Parsing and printing only: every
+//! rule lives in the `pointbook` core.
+
+mod report;
+
+use clap::{Args, Parser, Subcommand};
+use pointbook::event::Purchase;
+use pointbook::{Book, Error, Event, Outcome, Program};
+use std::io::{BufRead, BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Pointbook: an embeddable loyalty-program engine, exact to the point.
+#[derive(Parser)]
+#[command(name = "pointbook", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the bundled program over a generated history and print a short report.
+    Demo(DemoArgs),
+    /// Print every member's final balance as a JSON array sorted by member.
+    Balances(ReplayArgs),
+    /// Print one JSON outcome per event (JSON Lines), duplicates and rejections included.
+    Replay(ReplayArgs),
+    /// Print what a purchase would do (JSON), against the book built from the events.
+    Quote(QuoteArgs),
+    /// Explain a purchase as a readable table: a quoted one, or an applied one by id.
+    Explain(ExplainArgs),
+    /// Print a member's tier progress (JSON).
+    Progress(ProgressArgs),
+    /// Validate a program and print its canonical JSON and fingerprint.
+    Check(CheckArgs),
+    /// Write a deterministic synthetic history for a program (JSON Lines).
+    Generate(GenerateArgs),
+}
+
+#[derive(Args)]
+struct ReplayArgs {
+    /// Program file (TOML or JSON).
+    #[arg(long)]
+    program: PathBuf,
+    /// Events file (JSON Lines); `-` reads standard input.
+    #[arg(long)]
+    events: PathBuf,
+    /// Exit with status 1 if any event is rejected.
+    #[arg(long)]
+    strict: bool,
+}
+
+#[derive(Args)]
+struct QuoteArgs {
+    #[command(flatten)]
+    replay: ReplayArgs,
+    /// The purchase as JSON (wire format, `type` optional), or `@file`.
+    #[arg(long)]
+    purchase: String,
+}
+
+#[derive(Args)]
+struct ExplainArgs {
+    #[command(flatten)]
+    replay: ReplayArgs,
+    /// A purchase to quote, as JSON or `@file`.
+    #[arg(long, conflicts_with = "event")]
+    purchase: Option<String>,
+    /// The id of an applied event to explain.
+    #[arg(long)]
+    event: Option<String>,
+}
+
+#[derive(Args)]
+struct ProgressArgs {
+    #[command(flatten)]
+    replay: ReplayArgs,
+    /// Member id.
+    #[arg(long)]
+    member: String,
+    /// Instant (RFC 3339); default: the book's clock.
+    #[arg(long)]
+    at: Option<String>,
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// Program file (TOML or JSON).
+    #[arg(long)]
+    program: PathBuf,
+}
+
+#[derive(Args)]
+struct GenerateArgs {
+    /// Program file; default: the bundled Bean & Leaf program.
+    #[arg(long)]
+    program: Option<PathBuf>,
+    /// Members to enroll.
+    #[arg(long, default_value_t = 1000)]
+    members: usize,
+    /// Approximate number of events.
+    #[arg(long, default_value_t = 20000)]
+    events: usize,
+    /// Seed: the same seed gives the same bytes.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Days the history spans (from 2026-01-01).
+    #[arg(long, default_value_t = 730)]
+    days: u32,
+    /// Output file; default: standard output.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// Program file; default: the bundled Bean & Leaf program.
+    #[arg(long)]
+    program: Option<PathBuf>,
+    /// Members in the generated history.
+    #[arg(long, default_value_t = 3000)]
+    members: usize,
+    /// Approximate number of events.
+    #[arg(long, default_value_t = 60000)]
+    events: usize,
+    /// Seed of the generated history.
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("pointbook: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+type CliResult<T> = Result<T, String>;
+
+fn run(cli: Cli) -> CliResult<ExitCode> {
+    match cli.command {
+        Command::Demo(a) => {
+            let program = load_program_or_default(a.program.as_ref())?;
+            report::demo(program, a.members, a.events, a.seed, a.json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Balances(a) => {
+            let (book, rejected) = replay(&a, &mut |_, _| {})?;
+            let mut out = BufWriter::new(std::io::stdout().lock());
+            let balances = book.balances();
+            let io = |e: std::io::Error| e.to_string();
+            writeln!(out, "[").map_err(io)?;
+            for (i, b) in balances.iter().enumerate() {
+                let sep = if i + 1 < balances.len() { "," } else { "" };
+                writeln!(out, "{}{sep}", to_json(b)).map_err(io)?;
+            }
+            writeln!(out, "]").map_err(io)?;
+            out.flush().map_err(io)?;
+            Ok(exit(a.strict, rejected))
+        }
+        Command::Replay(a) => {
+            let stdout = std::io::stdout();
+            let mut out = BufWriter::new(stdout.lock());
+            let mut failed = None;
+            let (_, rejected) = replay(&a, &mut |line, result| {
+                let text = match result {
+                    Ok(o) => to_json(o),
+                    Err((id, e)) => rejection(line, id, e),
+                };
+                if let Err(e) = writeln!(out, "{text}") {
+                    failed.get_or_insert(e.to_string());
+                }
+            })?;
+            out.flush().map_err(|e| e.to_string())?;
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            Ok(exit(a.strict, rejected))
+        }
+        Command::Quote(a) => {
+            let (book, _) = replay(&a.replay, &mut |_, _| {})?;
+            let outcome = quote(&book, &a.purchase)?;
+            println!("{}", to_json(&outcome));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain(a) => {
+            let mut applied: Option<Outcome> = None;
+            let wanted = a.event.clone();
+            let (book, _) = replay(&a.replay, &mut |_, result| {
+                if let (Ok(o), Some(w)) = (result, wanted.as_deref()) {
+                    if o.event.as_str() == w && !o.duplicate {
+                        applied = Some(o.clone());
+                    }
+                }
+            })?;
+            let outcome = match (&a.purchase, &a.event) {
+                (Some(p), _) => quote(&book, p)?,
+                (None, Some(id)) => {
+                    applied.ok_or_else(|| format!("no applied event with id {id}"))?
+                }
+                (None, None) => return Err("give --purchase or --event".into()),
+            };
+            print!("{}", report::explain_table(&outcome));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Progress(a) => {
+            let (book, _) = replay(&a.replay, &mut |_, _| {})?;
+            let at = match &a.at {
+                Some(t) => t.parse().map_err(|e| format!("--at {t}: {e}"))?,
+                None => book.clock().ok_or("the book has no events")?,
+            };
+            let p = book
+                .progress(&a.member.as_str().into(), at)
+                .map_err(|e| e.to_string())?;
+            println!("{}", to_json(&p));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check(a) => {
+            let program = load_program(&a.program)?;
+            println!("{}", program.to_json());
+            eprintln!("ok: fingerprint {}", program.fingerprint());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Generate(a) => {
+            let program = load_program_or_default(a.program.as_ref())?;
+            let config = pointbook_synth::Config {
+                members: a.members,
+                events: a.events,
+                seed: a.seed,
+                days: a.days,
+                ..Default::default()
+            };
+            let text = pointbook_synth::to_jsonl(&pointbook_synth::generate(&program, &config));
+            match a.out {
+                Some(path) => {
+                    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?
+                }
+                None => std::io::stdout()
+                    .write_all(text.as_bytes())
+                    .map_err(|e| e.to_string())?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn exit(strict: bool, rejected: usize) -> ExitCode {
+    if strict && rejected > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+/// A rejection as one JSON line: `{"id": ..., "line": N, "error": {"code": ..., "message": ...}}`.
+fn rejection(line: usize, id: &str, e: &Error) -> String {
+    to_json(&serde_json::json!({
+        "id": id,
+        "line": line,
+        "error": {"code": e.code(), "message": e.to_string()},
+    }))
+}
+
+fn load_program(path: &PathBuf) -> CliResult<Program> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Program::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn load_program_or_default(path: Option<&PathBuf>) -> CliResult<Program> {
+    match path {
+        Some(p) => load_program(p),
+        None => Program::from_toml(pointbook::samples::BEAN_AND_LEAF).map_err(|e| e.to_string()),
+    }
+}
+
+type Seen<'a> = dyn FnMut(usize, Result<&Outcome, (&str, &Error)>) + 'a;
+
+/// Replays an events file; rejections go to stderr (and to `seen`). Returns the book and the
+/// number of rejected events.
+fn replay(a: &ReplayArgs, seen: &mut Seen<'_>) -> CliResult<(Book, usize)> {
+    let program = load_program(&a.program)?;
+    let mut book = Book::new(program);
+    let reader: Box<dyn BufRead> = if a.events.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let f =
+            std::fs::File::open(&a.events).map_err(|e| format!("{}: {e}", a.events.display()))?;
+        Box::new(std::io::BufReader::with_capacity(1 << 20, f))
+    };
+    let progress = std::io::stderr().is_terminal();
+    let mut rejected = 0;
+    let mut stderr = std::io::stderr().lock();
+    for (i, line) in reader.lines().enumerate() {
+        let line = line.map_err(|e| format!("{}: line {}: {e}", a.events.display(), i + 1))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let result = Event::from_json(&line).and_then(|e| book.apply(&e));
+        match &result {
+            Ok(o) => seen(i + 1, Ok(o)),
+            Err(e) => {
+                rejected += 1;
+                let id = error_event_id(e, &line);
+                let _ = writeln!(stderr, "{}", rejection(i + 1, &id, e));
+                seen(i + 1, Err((&id, e)));
+            }
+        }
+        if progress && (i + 1) % 100_000 == 0 {
+            let _ = write!(stderr, "\rreplayed {} events", i + 1);
+        }
+    }
+    if progress {
+        let _ = write!(stderr, "\r\x1b[K");
+    }
+    Ok((book, rejected))
+}
+
+fn error_event_id(e: &Error, line: &str) -> String {
+    match e {
+        Error::InvalidEvent { event, .. } => event.clone(),
+        _ => serde_json::from_str::<serde_json::Value>(line)
+            .ok()
+            .and_then(|v| v.get("id").and_then(|i| i.as_str()).map(str::to_owned))
+            .unwrap_or_else(|| "?".into()),
+    }
+}
+
+fn quote(book: &Book, arg: &str) -> CliResult<Outcome> {
+    let text = match arg.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?,
+        None => arg.to_owned(),
+    };
+    let mut value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("--purchase: {e}"))?;
+    if let Some(obj) = value.as_object_mut() {
+        match obj.remove("type") {
+            None => {}
+            Some(t) if t == "purchase" => {}
+            Some(t) => return Err(format!("--purchase: type {t} is not a purchase")),
+        }
+    }
+    let purchase: Purchase =
+        serde_json::from_value(value).map_err(|e| format!("--purchase: {e}"))?;
+    book.quote(&purchase).map_err(|e| e.to_string())
+}

@@ -1,0 +1,177 @@
+//! Human-readable output: the demo report and explanation tables.
+
+use pointbook::{Book, Outcome, Program};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::time::Instant as Clock;
+
+/// A readable table of an outcome's explanation: "base 8.25 / pastry-double 3.50 / rounding
+/// -0.75 / = 11 points".
+pub fn explain_table(o: &Outcome) -> String {
+    let mut s = format!("{} {} at {}\n", o.kind, o.event, o.at.to_rfc3339());
+    let mut earn = Decimal::ZERO;
+    for l in &o.explanation {
+        let label = match (&l.kind[..], &l.name) {
+            ("base", _) => "base".to_owned(),
+            ("rounding", _) => "rounding".to_owned(),
+            (kind, Some(name)) => format!("{kind} {name}"),
+            (kind, None) => kind.to_owned(),
+        };
+        s.push_str(&format!("  {label:<32} {:>12}\n", l.points.to_string()));
+        if matches!(&l.kind[..], "base" | "rule" | "tier" | "rounding") {
+            earn += l.points;
+        }
+    }
+    s.push_str(&format!(
+        "  {:<32} {:>12}\n",
+        "=",
+        format!("{} points", o.points)
+    ));
+    for e in &o.effects {
+        s.push_str(&format!(
+            "  effect: {}\n",
+            serde_json::to_string(e).unwrap_or_default()
+        ));
+    }
+    s
+}
+
+fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+/// Runs the demo: generate, replay, report.
+pub fn demo(
+    program: Program,
+    members: usize,
+    events: usize,
+    seed: u64,
+    json: bool,
+) -> Result<(), String> {
+    let config = pointbook_synth::Config {
+        members,
+        events,
+        seed,
+        ..Default::default()
+    };
+    let history = pointbook_synth::generate(&program, &config);
+    let mut book = Book::new(program);
+    let started = Clock::now();
+    let mut rejected: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for e in &history {
+        if let Err(err) = book.apply(e) {
+            *rejected.entry(err.code()).or_default() += 1;
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let balances = book.balances();
+    let totals = book.totals();
+    let p = book.program();
+    let spec = p.spec();
+    let (mut avail, mut pending, mut held) = (0i64, 0i64, 0i64);
+    let mut tiers: BTreeMap<String, usize> = p.levels().iter().map(|l| (l.id.clone(), 0)).collect();
+    for b in &balances {
+        avail += b.available;
+        pending += b.pending;
+        held += b.held;
+        *tiers.entry(b.tier.clone()).or_default() += 1;
+    }
+    let outstanding = avail + pending + held;
+    let liability = Decimal::from(outstanding) * spec.point_value;
+    let issued = -totals.issued;
+    let breakage = if issued > 0 {
+        totals.expired as f64 * 100.0 / issued as f64
+    } else {
+        0.0
+    };
+    let first = history
+        .first()
+        .map(|e| e.at().date_naive().to_string())
+        .unwrap_or_default();
+    let last = history
+        .last()
+        .map(|e| e.at().date_naive().to_string())
+        .unwrap_or_default();
+    let rejected_total: usize = rejected.values().sum();
+    if json {
+        let report = serde_json::json!({
+            "program": spec.name, "currency": spec.currency, "members": balances.len(),
+            "events": history.len(), "rejected": rejected, "seconds": secs,
+            "issued": issued, "redeemed": totals.redeemed, "expired": totals.expired,
+            "forfeited": totals.forfeited, "forgiven": -totals.forgiven,
+            "outstanding": {"available": avail, "pending": pending, "held": held, "total": outstanding},
+            "liability": liability.round_dp(p.minor_units()).to_string(),
+            "tiers": tiers, "digest": book.digest(),
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+        return Ok(());
+    }
+    println!(
+        "Pointbook demo: {} ({}, {})",
+        spec.name, spec.currency, spec.time_zone
+    );
+    println!(
+        "history      {first} to {last}: {} members, {} events ({} rejected)",
+        thousands(balances.len() as i64),
+        thousands(history.len() as i64),
+        rejected_total
+    );
+    println!(
+        "replayed in  {:.2} s ({} events/s)",
+        secs,
+        thousands((history.len() as f64 / secs.max(1e-9)) as i64)
+    );
+    println!(
+        "points       issued {}   redeemed {}   expired {}   forfeited {}",
+        thousands(issued),
+        thousands(totals.redeemed),
+        thousands(totals.expired),
+        thousands(totals.forfeited)
+    );
+    println!(
+        "outstanding  {} points (available {}, pending {}, held {})",
+        thousands(outstanding),
+        thousands(avail),
+        thousands(pending),
+        thousands(held)
+    );
+    println!(
+        "liability    {} {} at {} per point",
+        spec.currency,
+        liability.round_dp(p.minor_units()),
+        spec.point_value
+    );
+    println!("breakage     {breakage:.1}% of issued points expired");
+    let mix: Vec<String> = tiers
+        .iter()
+        .map(|(t, n)| {
+            format!(
+                "{t} {} ({:.1}%)",
+                thousands(*n as i64),
+                *n as f64 * 100.0 / balances.len().max(1) as f64
+            )
+        })
+        .collect();
+    println!("tier mix     {}", mix.join("   "));
+    if !rejected.is_empty() {
+        let r: Vec<String> = rejected.iter().map(|(c, n)| format!("{c} {n}")).collect();
+        println!("rejections   {}", r.join(", "));
+    }
+    println!("digest       {}", book.digest());
+    Ok(())
+}

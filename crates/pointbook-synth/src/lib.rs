@@ -1,0 +1,409 @@
+//! Deterministic, realistic synthetic histories for a Pointbook program: enrollments (with
+//! birthdays and referrals), purchases of 1–6 lines, refunds (~3%), redemptions (some as
+//! holds, confirmed, cancelled or left to lapse), transfers, goodwill adjustments, erasures
+//! and monthly clock ticks, over a multi-year span so that maturation, expiry and tier windows
+//! all happen. The same [`Config`] always gives the same events.
+//!
+//! ```
+//! let program = pointbook::Program::from_toml(pointbook::samples::BEAN_AND_LEAF).unwrap();
+//! let config = pointbook_synth::Config { members: 20, events: 400, seed: 7, ..Default::default() };
+//! let a = pointbook_synth::generate(&program, &config);
+//! assert_eq!(a, pointbook_synth::generate(&program, &config));
+//! assert!(a.len() >= 400);
+//! ```
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use pointbook::event::{
+    Adjust, Advance, Enroll, Event, Forget, Line, Purchase, Redeem, Refund, RefundLine, Settle,
+    Transfer,
+};
+use pointbook::{EventId, MemberId, Program};
+use rust_decimal::Decimal;
+
+/// What to generate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Members enrolled.
+    pub members: usize,
+    /// Approximate number of events (enrollments and ticks included).
+    pub events: usize,
+    /// Seed of the deterministic random source.
+    pub seed: u64,
+    /// First instant of the history.
+    pub start: DateTime<Utc>,
+    /// Days the history spans.
+    pub days: u32,
+    /// Emit an `advance` at the start of every month (UTC).
+    pub monthly_ticks: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            members: 1_000,
+            events: 20_000,
+            seed: 1,
+            start: Utc
+                .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+                .single()
+                .unwrap_or_default(),
+            days: 730,
+            monthly_ticks: true,
+        }
+    }
+}
+
+/// SplitMix64: a tiny, well-known, platform-independent generator.
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from a seed.
+    pub fn new(seed: u64) -> Self {
+        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        ((u128::from(self.next_u64()) * u128::from(n.max(1))) >> 64) as u64
+    }
+
+    /// Uniform in `[0, 1)`.
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// True with probability `p`.
+    pub fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+}
+
+/// The catalog: (sku, category, price in minor units of a 2-decimal currency, weight).
+const CATALOG: &[(&str, &str, i64, u64)] = &[
+    ("LATTE", "coffee", 475, 30),
+    ("ESPRESSO", "coffee", 325, 12),
+    ("CAPPUCCINO", "coffee", 450, 18),
+    ("CHAI", "tea", 425, 8),
+    ("GREEN-TEA", "tea", 375, 6),
+    ("CROISSANT", "pastry", 350, 14),
+    ("MUFFIN", "pastry", 325, 8),
+    ("SCONE", "pastry", 300, 5),
+    ("SANDWICH", "food", 895, 9),
+    ("SALAD", "food", 950, 5),
+    ("BEANS-1KG", "merch", 2450, 2),
+    ("MUG", "merch", 1400, 1),
+    ("GIFT25", "gift_card", 2500, 1),
+];
+
+struct Sim {
+    id: MemberId,
+    enrolled: DateTime<Utc>,
+    /// Purchases and their times, for refunds.
+    purchases: Vec<(EventId, DateTime<Utc>, Vec<Line>)>,
+    /// Rough points estimate: floored spend, after the return window.
+    earned: Vec<(DateTime<Utc>, i64)>,
+    spent: i64,
+}
+
+impl Sim {
+    fn points_at(&self, t: DateTime<Utc>) -> i64 {
+        let matured: i64 = self
+            .earned
+            .iter()
+            .filter(|(at, _)| *at + Duration::days(16) <= t && *at + Duration::days(360) > t)
+            .map(|(_, p)| p)
+            .sum();
+        matured - self.spent
+    }
+}
+
+fn amount(minor_units_price: i64, qty: u32, minor: u32) -> Decimal {
+    let d = Decimal::new(minor_units_price * i64::from(qty), 2);
+    d.round_dp(minor)
+}
+
+/// Generates a history for `program`, sorted by instant (ties in generation order).
+pub fn generate(program: &Program, config: &Config) -> Vec<Event> {
+    let mut rng = Rng::new(config.seed);
+    let minor = program.minor_units();
+    let span = Duration::days(i64::from(config.days.max(1)));
+    let end = config.start + span;
+    let rewards: Vec<(String, i64)> = program
+        .spec()
+        .rewards
+        .iter()
+        .filter(|r| r.min_tier.is_none())
+        .map(|r| (r.id.clone(), r.cost))
+        .collect();
+    let mut out: Vec<(DateTime<Utc>, u64, Event)> = Vec::new();
+    let mut seq = 0u64;
+    let mut push = |out: &mut Vec<(DateTime<Utc>, u64, Event)>, e: Event| {
+        out.push((e.at(), seq, e));
+        seq += 1;
+    };
+    let n = config.members.max(1);
+    let per_member = config.events.saturating_sub(n) as f64 / n as f64;
+    let secs = |rng: &mut Rng, days: i64| {
+        Duration::seconds(rng.below((days.max(1) * 86_400) as u64) as i64)
+    };
+    let mut sims: Vec<Sim> = Vec::with_capacity(n);
+    for i in 0..n {
+        let id = MemberId::new(format!("m{:06}", i + 1));
+        let enrolled = config.start + secs(&mut rng, span.num_days() / 2);
+        let birthday = rng
+            .chance(0.6)
+            .then(|| {
+                chrono::NaiveDate::from_ymd_opt(
+                    1950 + rng.below(55) as i32,
+                    1 + rng.below(12) as u32,
+                    1 + rng.below(28) as u32,
+                )
+            })
+            .flatten();
+        let referred_by = (i > 10 && rng.chance(0.1))
+            .then(|| sims.get(rng.below(i as u64) as usize))
+            .flatten()
+            .filter(|s| s.enrolled < enrolled)
+            .map(|s| s.id.clone());
+        push(
+            &mut out,
+            Event::Enroll(Enroll {
+                id: EventId::new(format!("e-{id}")),
+                member: id.clone(),
+                at: enrolled,
+                birthday,
+                referred_by,
+                attributes: Default::default(),
+            }),
+        );
+        sims.push(Sim {
+            id,
+            enrolled,
+            purchases: Vec::new(),
+            earned: Vec::new(),
+            spent: 0,
+        });
+    }
+    for (i, sim) in sims.iter_mut().enumerate() {
+        // Skewed activity: a few heavy members, many light ones.
+        let weight = -(1.0 - rng.unit()).ln();
+        let count = (per_member * weight * 0.92).round() as usize;
+        let active_days = (end - sim.enrolled).num_days().max(1);
+        let mut times: Vec<DateTime<Utc>> = (0..count)
+            .map(|_| sim.enrolled + Duration::minutes(5) + secs(&mut rng, active_days))
+            .collect();
+        times.retain(|t| *t < end);
+        times.sort();
+        let mut p = 0usize;
+        for t in times {
+            p += 1;
+            let lines_n = 1 + rng.below(6).min(rng.below(6)) as usize;
+            let mut lines = Vec::with_capacity(lines_n);
+            for _ in 0..lines_n {
+                let total: u64 = CATALOG.iter().map(|c| c.3).sum();
+                let mut pick = rng.below(total);
+                let item = CATALOG
+                    .iter()
+                    .find(|c| {
+                        if pick < c.3 {
+                            true
+                        } else {
+                            pick -= c.3;
+                            false
+                        }
+                    })
+                    .unwrap_or(&CATALOG[0]);
+                let qty = if rng.chance(0.15) { 2 } else { 1 };
+                lines.push(Line {
+                    sku: item.0.to_owned(),
+                    category: item.1.to_owned(),
+                    amount: amount(item.2, qty, minor),
+                    quantity: qty,
+                });
+            }
+            let id = EventId::new(format!("p-{}-{p}", sim.id));
+            let spend: Decimal = lines
+                .iter()
+                .filter(|l| l.category != "gift_card")
+                .map(|l| l.amount)
+                .sum();
+            sim.earned.push((
+                t,
+                spend.trunc().mantissa() as i64 / 10i64.pow(spend.trunc().scale()),
+            ));
+            push(
+                &mut out,
+                Event::Purchase(Purchase {
+                    id: id.clone(),
+                    member: sim.id.clone(),
+                    at: t,
+                    channel: Some(if rng.chance(0.7) { "store" } else { "app" }.to_owned()),
+                    lines: lines.clone(),
+                }),
+            );
+            sim.purchases.push((id.clone(), t, lines.clone()));
+            if rng.chance(0.03) {
+                let line = &lines[rng.below(lines.len() as u64) as usize];
+                let at = t + Duration::hours(1 + rng.below(24 * 10) as i64);
+                if at < end {
+                    push(
+                        &mut out,
+                        Event::Refund(Refund {
+                            id: EventId::new(format!("r-{id}")),
+                            member: sim.id.clone(),
+                            at,
+                            purchase: id.clone(),
+                            lines: vec![RefundLine {
+                                sku: line.sku.clone(),
+                                amount: None,
+                                quantity: None,
+                            }],
+                        }),
+                    );
+                    if let Some(e) = sim.earned.last_mut() {
+                        e.1 = 0;
+                    }
+                }
+            }
+            // Redeem when the member can (by a rough estimate), sometimes as a hold.
+            if !rewards.is_empty() && rng.chance(0.35) {
+                let (reward, cost) = &rewards[rng.below(rewards.len() as u64) as usize];
+                let at = t + Duration::minutes(1);
+                if sim.points_at(at) >= cost + 30 && at < end {
+                    let rid = EventId::new(format!("x-{}-{p}", sim.id));
+                    let hold = rng.chance(0.3);
+                    push(
+                        &mut out,
+                        Event::Redeem(Redeem {
+                            id: rid.clone(),
+                            member: sim.id.clone(),
+                            at,
+                            reward: reward.clone(),
+                            hold,
+                        }),
+                    );
+                    sim.spent += cost;
+                    if hold {
+                        let roll = rng.unit();
+                        let settle = Settle {
+                            id: EventId::new(format!("{rid}-s")),
+                            member: sim.id.clone(),
+                            at: at + Duration::minutes(2),
+                            redemption: rid.clone(),
+                        };
+                        if roll < 0.8 {
+                            push(&mut out, Event::Confirm(settle));
+                        } else if roll < 0.9 {
+                            push(&mut out, Event::Cancel(settle));
+                            sim.spent -= cost;
+                        } else {
+                            sim.spent -= cost;
+                        }
+                    }
+                }
+            }
+        }
+        if rng.chance(0.01) {
+            let at = sim.enrolled + secs(&mut rng, active_days);
+            push(
+                &mut out,
+                Event::Adjust(Adjust {
+                    id: EventId::new(format!("a-{}", sim.id)),
+                    member: sim.id.clone(),
+                    at,
+                    points: 10 + rng.below(41) as i64,
+                    reason: "goodwill".to_owned(),
+                    allow_negative: false,
+                }),
+            );
+        }
+        if program.spec().transfers.allowed && i > 0 && rng.chance(0.02) {
+            let at = end - Duration::days(30) + secs(&mut rng, 20);
+            let give = (sim.points_at(at) / 2).min(100);
+            if give > 0 {
+                sim.spent += give;
+                let to = MemberId::new(format!("m{:06}", rng.below(i as u64) + 1));
+                push(
+                    &mut out,
+                    Event::Transfer(Transfer {
+                        id: EventId::new(format!("t-{}", sim.id)),
+                        member: sim.id.clone(),
+                        to,
+                        at,
+                        points: give,
+                    }),
+                );
+            }
+        }
+        if rng.chance(0.002) {
+            push(
+                &mut out,
+                Event::Forget(Forget {
+                    id: EventId::new(format!("f-{}", sim.id)),
+                    member: sim.id.clone(),
+                    at: end - Duration::days(1),
+                }),
+            );
+        }
+    }
+    if config.monthly_ticks {
+        let mut t = config.start;
+        while t <= end {
+            use chrono::Datelike;
+            let next = if t.month() == 12 {
+                Utc.with_ymd_and_hms(t.year() + 1, 1, 1, 0, 0, 0)
+            } else {
+                Utc.with_ymd_and_hms(t.year(), t.month() + 1, 1, 0, 0, 0)
+            };
+            let Some(next) = next.single() else { break };
+            if next > end {
+                break;
+            }
+            push(
+                &mut out,
+                Event::Advance(Advance {
+                    id: EventId::new(format!("tick-{}", next.format("%Y-%m"))),
+                    at: next,
+                }),
+            );
+            t = next;
+        }
+    }
+    // Forgotten members do nothing afterwards: drop their later events.
+    let forgotten: std::collections::BTreeMap<MemberId, DateTime<Utc>> = out
+        .iter()
+        .filter_map(|(_, _, e)| match e {
+            Event::Forget(f) => Some((f.member.clone(), f.at)),
+            _ => None,
+        })
+        .collect();
+    out.retain(|(at, _, e)| {
+        let touches = |m: &MemberId| forgotten.get(m).is_some_and(|f| at > f);
+        match e {
+            Event::Transfer(t) => !touches(&t.member) && !touches(&t.to),
+            e => !e.member().is_some_and(touches),
+        }
+    });
+    out.sort_by_key(|a| (a.0, a.1));
+    out.into_iter().map(|(_, _, e)| e).collect()
+}
+
+/// The events as JSON Lines.
+pub fn to_jsonl(events: &[Event]) -> String {
+    let mut s = String::with_capacity(events.len() * 160);
+    for e in events {
+        s.push_str(&e.to_json());
+        s.push('\n');
+    }
+    s
+}

@@ -1,0 +1,421 @@
+//! The book: the state of one program, changed only by events.
+
+use crate::engine::{self, Txn};
+use crate::error::{Error, Result};
+use crate::event::{Advance, Event, Purchase};
+use crate::ids::{EventId, MemberId};
+use crate::ledger::{Journal, Totals};
+use crate::member::Member;
+use crate::outcome::{Balance, LotView, Outcome, Progress, ProgressStep};
+use crate::program::{hex, Program};
+use crate::state::{Recorded, State};
+use crate::Instant;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The snapshot format version this build writes and reads.
+pub const SNAPSHOT_VERSION: u32 = 1;
+const SNAPSHOT_FORMAT: &str = "pointbook-snapshot";
+
+/// The state of one program: members, lots, holds, tiers, counters.
+///
+/// Every change is an [`Event`] applied by [`Book::apply`], a pure, deterministic function of
+/// the book and the event. A rejected event changes nothing.
+///
+/// ```
+/// use pointbook::{Book, Event, Program, samples};
+///
+/// let mut book = Book::new(Program::from_toml(samples::BEAN_AND_LEAF).unwrap());
+/// book.apply(&Event::from_json(r#"{"type":"enroll","id":"e1","member":"m1","at":"2026-03-01T15:00:00Z"}"#).unwrap()).unwrap();
+/// let outcome = book.apply(&Event::from_json(r#"{"type":"purchase","id":"p1","member":"m1",
+///     "at":"2026-03-14T13:30:00Z","lines":[
+///       {"sku":"LATTE","category":"coffee","amount":"4.75"},
+///       {"sku":"CROISSANT","category":"pastry","amount":"3.50"},
+///       {"sku":"GIFTCARD","category":"gift_card","amount":"25.00"}]}"#).unwrap()).unwrap();
+/// assert_eq!(outcome.points, 11);
+/// let balance = book.balance(&"m1".into()).unwrap();
+/// assert_eq!((balance.available, balance.pending), (25, 11));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Book {
+    program: Program,
+    state: State,
+}
+
+#[derive(Serialize)]
+struct SnapshotOut<'a> {
+    format: &'a str,
+    version: u32,
+    program: &'a str,
+    state: &'a State,
+}
+
+#[derive(Deserialize)]
+struct SnapshotHeader {
+    format: String,
+    version: u32,
+    program: String,
+}
+
+#[derive(Deserialize)]
+struct SnapshotIn {
+    state: State,
+}
+
+impl Book {
+    /// An empty book for a program.
+    pub fn new(program: Program) -> Book {
+        Book {
+            program,
+            state: State::default(),
+        }
+    }
+
+    /// The book's program.
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    /// The latest instant of any applied event (`None` before the first).
+    pub fn clock(&self) -> Option<Instant> {
+        self.state.clock
+    }
+
+    /// Program-wide accounts.
+    pub fn totals(&self) -> Totals {
+        self.state.totals
+    }
+
+    /// Number of members ever enrolled (forgotten ones included).
+    pub fn member_count(&self) -> usize {
+        self.state.members.len()
+    }
+
+    /// Member ids in order.
+    pub fn member_ids(&self) -> impl Iterator<Item = &MemberId> {
+        self.state.members.keys()
+    }
+
+    /// Applies an event. Sending the same event again returns the original outcome marked
+    /// `duplicate`; a different event with a used id is rejected with [`Error::IdConflict`].
+    /// On error the book is unchanged.
+    pub fn apply(&mut self, event: &Event) -> Result<Outcome> {
+        let hash = hex(&Sha256::digest(event.to_json().as_bytes()));
+        if let Some(rec) = self.state.events.get(event.id()) {
+            if rec.hash == hash {
+                let mut outcome = rec.outcome.clone();
+                outcome.duplicate = true;
+                return Ok(outcome);
+            }
+            return Err(Error::IdConflict {
+                event: event.id().to_string(),
+            });
+        }
+        let mut tx = Txn::new(&self.program, &self.state, event.id().clone());
+        tx.run(event, self.state.clock)?;
+        let Txn {
+            j,
+            members,
+            purchases,
+            clock_moves,
+            ..
+        } = tx;
+        let totals = j.totals;
+        let usage = j.reward_usage.clone();
+        let outcome = outcome_of(event, j);
+        self.state.members.extend(members);
+        for (key, record) in purchases {
+            match record {
+                Some(r) => self.state.purchases.insert(key, r),
+                None => self.state.purchases.remove(&key),
+            };
+        }
+        let at = event.at();
+        for id in clock_moves {
+            if let Some(m) = self.state.members.get_mut(&id) {
+                m.clock = m.clock.max(at);
+            }
+        }
+        self.state.totals = totals;
+        self.state.reward_usage = usage;
+        self.state.clock = Some(self.state.clock.map_or(event.at(), |c| c.max(event.at())));
+        self.state.events.insert(
+            event.id().clone(),
+            Recorded {
+                hash,
+                outcome: outcome.clone(),
+            },
+        );
+        Ok(outcome)
+    }
+
+    /// Parses and applies one JSON event.
+    pub fn apply_json(&mut self, json: &str) -> Result<Outcome> {
+        self.apply(&Event::from_json(json)?)
+    }
+
+    /// What a purchase would do, without doing it: what a till shows before payment.
+    /// The purchase's id is not checked for reuse.
+    pub fn quote(&self, purchase: &Purchase) -> Result<Outcome> {
+        let event = Event::Purchase(purchase.clone());
+        let mut tx = Txn::new(&self.program, &self.state, purchase.id.clone());
+        tx.run(&event, self.state.clock)?;
+        Ok(outcome_of(&event, tx.j))
+    }
+
+    /// Moves the clock of every member to `at` (an `advance` event with id
+    /// `advance@<instant>`).
+    pub fn advance(&mut self, at: Instant) -> Result<Outcome> {
+        let id = format!(
+            "advance@{}",
+            at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+        );
+        self.apply(&Event::Advance(Advance {
+            id: EventId::new(id),
+            at,
+        }))
+    }
+
+    fn member(&self, id: &MemberId) -> Result<&Member> {
+        self.state
+            .members
+            .get(id)
+            .ok_or_else(|| Error::UnknownMember {
+                event: "-".into(),
+                member: id.to_string(),
+            })
+    }
+
+    /// A copy of a member brought up to `t` (nothing in the book changes).
+    fn member_at(&self, m: &Member, t: Option<Instant>) -> Member {
+        let mut m = m.clone();
+        if let Some(t) = t {
+            if !m.closed && t > m.clock {
+                let mut j = Journal::new(
+                    EventId::new("-"),
+                    self.state.totals,
+                    self.state.reward_usage.clone(),
+                );
+                let before = m.clone();
+                if engine::catch_up(&self.program, &mut j, &mut m, t).is_err() {
+                    return before;
+                }
+            }
+        }
+        m
+    }
+
+    /// A member's balance as of the book's clock.
+    pub fn balance(&self, member: &MemberId) -> Result<Balance> {
+        let m = self.member_at(self.member(member)?, self.state.clock);
+        Ok(self.balance_of(&m))
+    }
+
+    /// Every member's balance as of the book's clock, sorted by member id.
+    pub fn balances(&self) -> Vec<Balance> {
+        self.state
+            .members
+            .values()
+            .map(|m| self.balance_of(&self.member_at(m, self.state.clock)))
+            .collect()
+    }
+
+    fn balance_of(&self, m: &Member) -> Balance {
+        let p = &self.program;
+        Balance {
+            member: m.id.clone(),
+            tier: p
+                .levels()
+                .get(m.tier)
+                .map(|l| l.id.clone())
+                .unwrap_or_default(),
+            available: m.available,
+            pending: m.pending,
+            held: m.held,
+            debt: m.debt,
+            lots: m
+                .lots
+                .iter()
+                .filter(|l| l.remaining > 0)
+                .map(|l| LotView {
+                    points: l.remaining,
+                    state: if l.matured { "available" } else { "pending" }.to_owned(),
+                    earned_at: l.earned_at,
+                    expires_at: engine::effective_expiry(p, m, l),
+                    source: l.source.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Tier progress of a member at `at` (or the member's clock, if later): the metric in the
+    /// current window, what the next level needs, and what keeps the current one.
+    pub fn progress(&self, member: &MemberId, at: Instant) -> Result<Progress> {
+        let m = self.member(member)?;
+        let t = at.max(m.clock);
+        let m = self.member_at(m, Some(t));
+        let p = &self.program;
+        let (metric, window_ends) = engine::current_metric(p, &m, t);
+        let levels = p.levels();
+        let need = |threshold: Decimal| (threshold - metric).max(Decimal::ZERO);
+        Ok(Progress {
+            member: m.id.clone(),
+            at: t,
+            tier: levels.get(m.tier).map(|l| l.id.clone()).unwrap_or_default(),
+            metric,
+            window_ends,
+            next: levels.get(m.tier + 1).map(|l| ProgressStep {
+                tier: l.id.clone(),
+                needed: need(l.threshold),
+            }),
+            to_keep: levels
+                .get(m.tier)
+                .map(|l| need(l.threshold))
+                .unwrap_or_default(),
+        })
+    }
+
+    /// The book as bytes: format, version, program fingerprint and state.
+    pub fn snapshot(&self) -> Vec<u8> {
+        let out = SnapshotOut {
+            format: SNAPSHOT_FORMAT,
+            version: SNAPSHOT_VERSION,
+            program: self.program.fingerprint(),
+            state: &self.state,
+        };
+        serde_json::to_vec(&out).unwrap_or_default()
+    }
+
+    /// A book from a snapshot taken under the same program. The restored state is checked
+    /// against every invariant before it is accepted.
+    pub fn restore(program: Program, bytes: &[u8]) -> Result<Book> {
+        let bad = |message: String| Error::InvalidSnapshot { message };
+        let header: SnapshotHeader =
+            serde_json::from_slice(bytes).map_err(|e| bad(format!("not a snapshot: {e}")))?;
+        if header.format != SNAPSHOT_FORMAT {
+            return Err(bad(format!("unknown format \"{}\"", header.format)));
+        }
+        if header.version != SNAPSHOT_VERSION {
+            return Err(bad(format!(
+                "version {} is not supported (this build reads {SNAPSHOT_VERSION})",
+                header.version
+            )));
+        }
+        if header.program != program.fingerprint() {
+            return Err(Error::ProgramMismatch {
+                found: header.program,
+                expected: program.fingerprint().to_owned(),
+            });
+        }
+        let body: SnapshotIn =
+            serde_json::from_slice(bytes).map_err(|e| bad(format!("corrupt state: {e}")))?;
+        let book = Book {
+            program,
+            state: body.state,
+        };
+        book.verify()
+            .map_err(|e| bad(format!("inconsistent state: {e}")))?;
+        Ok(book)
+    }
+
+    /// SHA-256 (hex) of the canonical encoding of the book's state: equal books, equal digests,
+    /// on every platform.
+    pub fn digest(&self) -> String {
+        let bytes = serde_json::to_vec(&self.state).unwrap_or_default();
+        hex(&Sha256::digest(&bytes))
+    }
+
+    /// Checks the invariants of SEMANTICS §10: every account sums to zero; each member's
+    /// `available`, `pending` and `held` equal its lots and holds; lots are in FIFO order;
+    /// stock counts equal redemptions. Returns what is broken.
+    pub fn verify(&self) -> std::result::Result<(), String> {
+        let t = &self.state.totals;
+        let mut sum = i128::from(t.issued)
+            + i128::from(t.redeemed)
+            + i128::from(t.expired)
+            + i128::from(t.forfeited)
+            + i128::from(t.forgiven);
+        let mut usage = std::collections::BTreeMap::<String, u64>::new();
+        for (id, m) in &self.state.members {
+            sum += i128::from(m.available) + i128::from(m.pending) + i128::from(m.held);
+            if &m.id != id {
+                return Err(format!("member {id} is stored as {}", m.id));
+            }
+            let avail: i64 = m.lots_available();
+            let pending: i64 = m
+                .lots
+                .iter()
+                .filter(|l| !l.matured)
+                .map(|l| l.remaining)
+                .sum();
+            let held_lots: i64 = m.lots.iter().map(|l| l.held).sum();
+            let held: i64 = m.holds.values().map(|h| h.points).sum();
+            if m.debt < 0 || m.lots.iter().any(|l| l.remaining < 0 || l.held < 0) {
+                return Err(format!("member {id}: negative debt or lot"));
+            }
+            if m.available != avail - m.debt {
+                return Err(format!(
+                    "member {id}: available {} != lots {avail} - debt {}",
+                    m.available, m.debt
+                ));
+            }
+            if m.debt > 0 && avail > 0 {
+                return Err(format!(
+                    "member {id}: debt {} unpaid with {avail} available",
+                    m.debt
+                ));
+            }
+            if m.pending != pending {
+                return Err(format!(
+                    "member {id}: pending {} != lots {pending}",
+                    m.pending
+                ));
+            }
+            if m.held != held || held != held_lots {
+                return Err(format!(
+                    "member {id}: held {} != holds {held} != lots {held_lots}",
+                    m.held
+                ));
+            }
+            for h in m.holds.values() {
+                if h.parts.iter().map(|(_, n)| n).sum::<i64>() != h.points {
+                    return Err(format!("member {id}: a hold's parts do not add up"));
+                }
+            }
+            if m.lots.windows(2).any(|w| w[0].fifo_key() > w[1].fifo_key()) {
+                return Err(format!("member {id}: lots out of FIFO order"));
+            }
+            for r in m.redemptions.values().filter(|r| r.state.counts()) {
+                *usage.entry(r.reward.clone()).or_default() += 1;
+            }
+        }
+        if sum != 0 {
+            return Err(format!("accounts sum to {sum}, not 0"));
+        }
+        let stored: std::collections::BTreeMap<String, u64> = self
+            .state
+            .reward_usage
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
+        if stored != usage {
+            return Err(format!("reward usage {stored:?} != redemptions {usage:?}"));
+        }
+        Ok(())
+    }
+}
+
+fn outcome_of(event: &Event, j: Journal) -> Outcome {
+    Outcome {
+        event: event.id().clone(),
+        kind: event.kind().to_owned(),
+        at: event.at(),
+        duplicate: false,
+        points: j.points,
+        postings: j.postings,
+        effects: j.effects,
+        explanation: j.explanation,
+    }
+}

@@ -1,0 +1,174 @@
+//! The earn of one purchase: exact contributions, rounded once (SEMANTICS §3).
+
+use crate::event::Line;
+use crate::program::{Program, Rounding, RuleSpec};
+use crate::Instant;
+use chrono::{Datelike, Timelike};
+use rust_decimal::{Decimal, RoundingStrategy};
+use std::collections::BTreeMap;
+
+/// One contribution to an earn.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Contribution {
+    /// `base`, `rule`, `tier` or `rounding`.
+    pub kind: &'static str,
+    /// Rule or tier id.
+    pub name: Option<String>,
+    /// Exact points.
+    pub points: Decimal,
+}
+
+/// The earn of a purchase.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Earn {
+    /// Contributions, then the rounding line; they add up to `points`.
+    pub lines: Vec<Contribution>,
+    /// Whole points credited.
+    pub points: i64,
+    /// Eligible spend.
+    pub eligible: Decimal,
+    /// Contribution of each capped rule (after its cap).
+    pub cap_used: BTreeMap<String, Decimal>,
+}
+
+/// The facts of a purchase that earning looks at.
+pub(crate) struct Basket<'a> {
+    pub lines: &'a [Line],
+    pub channel: Option<&'a str>,
+    pub at: Instant,
+    pub tier: usize,
+}
+
+fn hundred() -> Decimal {
+    Decimal::ONE_HUNDRED
+}
+
+/// Whether a line earns at all.
+pub(crate) fn eligible(p: &Program, line: &Line) -> bool {
+    let e = &p.spec().earning;
+    !e.exclude_categories.contains(&line.category) && !e.exclude_skus.contains(&line.sku)
+}
+
+fn rule_active(p: &Program, r: &RuleSpec, at: Instant) -> bool {
+    let local = at.with_timezone(&p.calendar().tz());
+    let date = local.date_naive();
+    if r.from.is_some_and(|f| date < f) || r.until.is_some_and(|u| date > u) {
+        return false;
+    }
+    if !r.weekdays.is_empty() && !r.weekdays.contains(&date.weekday()) {
+        return false;
+    }
+    if let Some([from, until]) = r.hours {
+        let h = local.hour();
+        if h < from || h >= until {
+            return false;
+        }
+    }
+    true
+}
+
+fn line_matches(r: &RuleSpec, line: &Line) -> bool {
+    (r.categories.is_empty() && r.skus.is_empty())
+        || r.categories.contains(&line.category)
+        || r.skus.contains(&line.sku)
+}
+
+/// Computes the earn. `cap_left(rule)` gives what is left of a capped rule's cap.
+/// Returns `None` on decimal overflow.
+pub(crate) fn earn(
+    p: &Program,
+    b: &Basket<'_>,
+    cap_left: &dyn Fn(&RuleSpec) -> Decimal,
+) -> Option<Earn> {
+    let spec = p.spec();
+    let rate = spec.earning.base_rate;
+    let mut eligible_lines: Vec<(&Line, Decimal)> = Vec::with_capacity(b.lines.len());
+    let mut base = Decimal::ZERO;
+    let mut spend = Decimal::ZERO;
+    for line in b.lines.iter().filter(|l| eligible(p, l)) {
+        let lb = line.amount.checked_mul(rate)?;
+        base = base.checked_add(lb)?;
+        spend = spend.checked_add(line.amount)?;
+        eligible_lines.push((line, lb));
+    }
+    let mut lines = vec![Contribution {
+        kind: "base",
+        name: None,
+        points: base,
+    }];
+    let mut total = base;
+    let mut cap_used = BTreeMap::new();
+    let tier_id = p.levels().get(b.tier).map(|l| l.id.as_str()).unwrap_or("");
+    for r in &spec.earning.rules {
+        if !rule_active(p, r, b.at)
+            || (!r.channels.is_empty()
+                && !b.channel.is_some_and(|c| r.channels.iter().any(|x| x == c)))
+            || (!r.tiers.is_empty() && !r.tiers.iter().any(|t| t == tier_id))
+            || r.min_basket.is_some_and(|m| spend < m)
+        {
+            continue;
+        }
+        let matching: Vec<&(&Line, Decimal)> = eligible_lines
+            .iter()
+            .filter(|(l, _)| line_matches(r, l))
+            .collect();
+        if matching.is_empty() {
+            continue;
+        }
+        let mut c = if let Some(pct) = r.bonus_percent {
+            let mut s = Decimal::ZERO;
+            for (_, lb) in &matching {
+                s = s.checked_add(*lb)?;
+            }
+            s.checked_mul(pct)?.checked_div(hundred())?
+        } else if let Some(ppu) = r.points_per_unit {
+            let units: u64 = matching.iter().map(|(l, _)| u64::from(l.quantity)).sum();
+            Decimal::from(units).checked_mul(Decimal::from(ppu))?
+        } else {
+            Decimal::from(r.bonus_points.unwrap_or(0))
+        };
+        if r.cap.is_some() {
+            let left = cap_left(r).max(Decimal::ZERO);
+            c = c.min(left);
+            cap_used.insert(r.id.clone(), c);
+        }
+        total = total.checked_add(c)?;
+        lines.push(Contribution {
+            kind: "rule",
+            name: Some(r.id.clone()),
+            points: c,
+        });
+    }
+    if let Some(level) = p.levels().get(b.tier) {
+        if !level.bonus_percent.is_zero() {
+            let c = base
+                .checked_mul(level.bonus_percent)?
+                .checked_div(hundred())?;
+            total = total.checked_add(c)?;
+            lines.push(Contribution {
+                kind: "tier",
+                name: Some(level.id.clone()),
+                points: c,
+            });
+        }
+    }
+    let strategy = match spec.rounding {
+        Rounding::Floor => RoundingStrategy::ToNegativeInfinity,
+        Rounding::Ceil => RoundingStrategy::ToPositiveInfinity,
+        Rounding::HalfEven => RoundingStrategy::MidpointNearestEven,
+        Rounding::HalfUp => RoundingStrategy::MidpointAwayFromZero,
+    };
+    let rounded = total.round_dp_with_strategy(0, strategy);
+    lines.push(Contribution {
+        kind: "rounding",
+        name: None,
+        points: rounded.checked_sub(total)?.normalize(),
+    });
+    let points = i64::try_from(rounded.mantissa() / 10i128.pow(rounded.scale())).ok()?;
+    Some(Earn {
+        lines,
+        points,
+        eligible: spend,
+        cap_used,
+    })
+}

@@ -1,0 +1,1548 @@
+//! Applying events: catch-up of a member to an instant, and one handler per event type.
+//! Everything here works on copies inside a [`Txn`]; the book commits them only on success,
+//! so a rejected event changes nothing.
+
+use crate::calendar::{add_days, day_number, same_day_in_year, Period};
+use crate::earning::{self, Basket, Earn};
+use crate::error::{Error, Result};
+use crate::event::{
+    Adjust, Enroll, Event, Forget, Line, Purchase, Redeem, Refund, Settle, Transfer,
+};
+use crate::ids::{EventId, MemberId};
+use crate::ledger::{Acc, Journal};
+use crate::member::{Hold, Lot, Member, PurchaseRecord, Redemption, RedemptionState};
+use crate::outcome::{BonusKind, Effect, Reason};
+use crate::points::Points;
+use crate::program::{Downgrade, ExpiryPolicy, Program, Shortfall, TierMetric, TierWindow};
+use crate::state::State;
+use crate::{money, reward, Instant};
+use chrono::{Datelike, Duration};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+
+/// A transaction: the members it touched (copies) and the journal.
+pub(crate) struct Txn<'a> {
+    pub p: &'a Program,
+    pub state: &'a State,
+    pub j: Journal,
+    pub members: BTreeMap<MemberId, Member>,
+    /// Purchase records written by the transaction (`None`: removed).
+    pub purchases: BTreeMap<(MemberId, EventId), Option<PurchaseRecord>>,
+    /// Members an `advance` only moves the clock of (nothing was due).
+    pub clock_moves: Vec<MemberId>,
+}
+
+fn ev(j: &Journal) -> String {
+    j.event.to_string()
+}
+
+impl<'a> Txn<'a> {
+    pub fn new(p: &'a Program, state: &'a State, event: EventId) -> Self {
+        Txn {
+            p,
+            state,
+            j: Journal::new(event, state.totals, state.reward_usage.clone()),
+            members: BTreeMap::new(),
+            purchases: BTreeMap::new(),
+            clock_moves: Vec::new(),
+        }
+    }
+
+    fn purchase_record(&self, member: &MemberId, id: &EventId) -> Option<PurchaseRecord> {
+        let key = (member.clone(), id.clone());
+        match self.purchases.get(&key) {
+            Some(r) => r.clone(),
+            None => self.state.purchases.get(&key).cloned(),
+        }
+    }
+
+    /// Takes a member out for changing (a copy on first touch).
+    fn take(&mut self, id: &MemberId) -> Result<Member> {
+        if let Some(m) = self.members.remove(id) {
+            return Ok(m);
+        }
+        self.state
+            .members
+            .get(id)
+            .cloned()
+            .ok_or_else(|| Error::UnknownMember {
+                event: ev(&self.j),
+                member: id.to_string(),
+            })
+    }
+
+    fn put(&mut self, m: Member) {
+        self.members.insert(m.id.clone(), m);
+    }
+
+    /// Takes an open member and brings it up to `at`, rejecting late or closed ones.
+    fn open_member(&mut self, id: &MemberId, at: Instant) -> Result<Member> {
+        let mut m = self.take(id)?;
+        if m.closed {
+            return Err(Error::MemberClosed {
+                event: ev(&self.j),
+                member: id.to_string(),
+            });
+        }
+        check_late(self.p, &self.j, at, m.clock)?;
+        catch_up(self.p, &mut self.j, &mut m, at)?;
+        Ok(m)
+    }
+
+    /// Finishes with a member: anything now due happens, then it goes back.
+    fn close_member(&mut self, mut m: Member) -> Result<()> {
+        let clock = m.clock;
+        catch_up(self.p, &mut self.j, &mut m, clock)?;
+        m.lots.retain(|l| l.remaining > 0 || l.held > 0);
+        self.put(m);
+        Ok(())
+    }
+
+    /// Applies one event (already validated) to the copies.
+    pub fn run(&mut self, e: &Event, book_clock: Option<Instant>) -> Result<()> {
+        validate_event(self.p, e)?;
+        match e {
+            Event::Enroll(e) => self.enroll(e, book_clock),
+            Event::Purchase(e) => self.purchase(e),
+            Event::Refund(e) => self.refund(e),
+            Event::Redeem(e) => self.redeem(e),
+            Event::Confirm(e) => self.settle(e, true),
+            Event::Cancel(e) => self.settle(e, false),
+            Event::Adjust(e) => self.adjust(e),
+            Event::Transfer(e) => self.transfer(e),
+            Event::Advance(e) => self.advance(e.at, book_clock),
+            Event::Forget(e) => self.forget(e),
+        }
+    }
+
+    fn enroll(&mut self, e: &Enroll, book_clock: Option<Instant>) -> Result<()> {
+        if self.members.contains_key(&e.member) || self.state.members.contains_key(&e.member) {
+            return Err(Error::MemberExists {
+                event: ev(&self.j),
+                member: e.member.to_string(),
+            });
+        }
+        if let Some(clock) = book_clock {
+            check_late(self.p, &self.j, e.at, clock)?;
+        }
+        if let Some(r) = &e.referred_by {
+            if *r == e.member {
+                return Err(invalid(&self.j, "a member cannot refer itself"));
+            }
+            let referrer = self.take(r)?;
+            self.put(referrer);
+        }
+        let p = self.p;
+        let mut m = Member {
+            id: e.member.clone(),
+            enrolled_at: e.at,
+            clock: e.at,
+            closed: false,
+            birthday: e.birthday,
+            referred_by: e.referred_by.clone(),
+            referral_paid: false,
+            first_purchase_done: false,
+            attributes: e.attributes.clone(),
+            available: 0,
+            pending: 0,
+            held: 0,
+            debt: 0,
+            lots: Vec::new(),
+            next_lot: 0,
+            holds: BTreeMap::new(),
+            redemptions: BTreeMap::new(),
+            tier: 0,
+            tier_window: 0,
+            tier_history: Vec::new(),
+            metric: BTreeMap::new(),
+            caps: BTreeMap::new(),
+            next_birthday: None,
+            last_activity: e.at,
+            at_risk_window: None,
+        };
+        m.tier_window = window_key(p, &m, e.at);
+        m.next_birthday = next_birthday(p, &m, e.at);
+        let signup = p.spec().bonuses.signup;
+        bonus(
+            p,
+            &mut self.j,
+            &mut m,
+            e.at,
+            signup,
+            BonusKind::Signup,
+            &e.id,
+        )?;
+        self.j.points = signup;
+        self.close_member(m)
+    }
+
+    fn purchase(&mut self, e: &Purchase) -> Result<()> {
+        let p = self.p;
+        let mut m = self.open_member(&e.member, e.at)?;
+        let now = m.clock;
+        let tier = m.tier_at(e.at);
+        let caps = m.caps.clone();
+        let earn = compute_earn(
+            p,
+            &self.j,
+            &e.lines,
+            e.channel.as_deref(),
+            e.at,
+            tier,
+            &|rule| {
+                let used = caps
+                    .get(&cap_key(p, rule, e.at))
+                    .copied()
+                    .unwrap_or_default();
+                rule_cap(rule) - used
+            },
+        )?;
+        let mut cap_left = BTreeMap::new();
+        for (rule, used) in &earn.cap_used {
+            let key = cap_key(p, rule, e.at);
+            let before = m.caps.get(&key).copied().unwrap_or_default();
+            let cap = p
+                .spec()
+                .earning
+                .rules
+                .iter()
+                .find(|r| &r.id == rule)
+                .map(rule_cap)
+                .unwrap_or_default();
+            cap_left.insert(rule.clone(), cap - before);
+            m.caps.insert(key, before + *used);
+        }
+        for c in &earn.lines {
+            self.j.explain(&m, c.kind, c.name.clone(), c.points);
+        }
+        let lot = if earn.points > 0 {
+            let seq = credit(
+                p,
+                &mut self.j,
+                &mut m,
+                e.at,
+                now,
+                earn.points,
+                Reason::Earn,
+                &e.id,
+                true,
+            )?;
+            Some(seq)
+        } else {
+            None
+        };
+        self.j.points = earn.points;
+        let visit = earn.eligible > Decimal::ZERO;
+        let metric = match p.tier_metric() {
+            TierMetric::PointsEarned => Decimal::from(earn.points),
+            TierMetric::Spend => earn.eligible,
+            TierMetric::Visits => Decimal::from(u8::from(visit)),
+        };
+        add_metric(p, &mut m, e.at, metric);
+        self.purchases.insert(
+            (m.id.clone(), e.id.clone()),
+            Some(PurchaseRecord {
+                at: e.at,
+                tier,
+                channel: e.channel.clone(),
+                lines: e.lines.clone(),
+                cap_left,
+                cap_used: earn.cap_used.clone(),
+                credited: earn.points,
+                eligible: earn.eligible,
+                visit,
+                lot,
+            }),
+        );
+        m.last_activity = m.last_activity.max(e.at);
+        let bonuses = &p.spec().bonuses;
+        if visit && !m.first_purchase_done {
+            m.first_purchase_done = true;
+            bonus(
+                p,
+                &mut self.j,
+                &mut m,
+                now,
+                bonuses.first_purchase,
+                BonusKind::FirstPurchase,
+                &e.id,
+            )?;
+        }
+        if let (Some(referral), Some(referrer)) = (&bonuses.referral, m.referred_by.clone()) {
+            if !m.referral_paid && visit && earn.eligible >= referral.min_spend {
+                m.referral_paid = true;
+                bonus(
+                    p,
+                    &mut self.j,
+                    &mut m,
+                    now,
+                    referral.referee,
+                    BonusKind::Referee,
+                    &e.id,
+                )?;
+                let mut r = self.take(&referrer)?;
+                if !r.closed {
+                    let at = now.max(r.clock);
+                    catch_up(p, &mut self.j, &mut r, at)?;
+                    bonus(
+                        p,
+                        &mut self.j,
+                        &mut r,
+                        at,
+                        referral.referrer,
+                        BonusKind::Referrer,
+                        &e.id,
+                    )?;
+                }
+                self.put(r);
+            }
+        }
+        upgrade_tier(p, &mut self.j, &mut m, now);
+        self.close_member(m)
+    }
+
+    fn refund(&mut self, e: &Refund) -> Result<()> {
+        let p = self.p;
+        let mut m = self.open_member(&e.member, e.at)?;
+        let now = m.clock;
+        let Some(rec) = self.purchase_record(&m.id, &e.purchase) else {
+            return Err(Error::UnknownPurchase {
+                event: ev(&self.j),
+                purchase: e.purchase.to_string(),
+            });
+        };
+        if e.at < rec.at {
+            return Err(invalid(&self.j, "a refund cannot precede its purchase"));
+        }
+        let lines = refund_lines(&self.j, &rec.lines, e)?;
+        let left = rec.cap_left.clone();
+        let earn = compute_earn(
+            p,
+            &self.j,
+            &lines,
+            rec.channel.as_deref(),
+            rec.at,
+            rec.tier,
+            &|rule| left.get(&rule.id).copied().unwrap_or_default(),
+        )?;
+        let reverse = (rec.credited - earn.points).max(0);
+        for (rule, old) in &rec.cap_used {
+            let new = earn.cap_used.get(rule).copied().unwrap_or_default();
+            let key = cap_key(p, rule, rec.at);
+            if let Some(used) = m.caps.get_mut(&key) {
+                *used = (*used - (*old - new)).max(Decimal::ZERO);
+            }
+        }
+        let visit = rec.visit && earn.eligible > Decimal::ZERO;
+        let metric = match p.tier_metric() {
+            TierMetric::PointsEarned => Decimal::from(reverse),
+            TierMetric::Spend => rec.eligible - earn.eligible,
+            TierMetric::Visits => Decimal::from(u8::from(rec.visit && !visit)),
+        };
+        add_metric(p, &mut m, rec.at, -metric);
+        self.j.explain(
+            &m,
+            "reversal",
+            Some(e.purchase.to_string()),
+            Decimal::from(-reverse),
+        );
+        take_back(
+            p,
+            &mut self.j,
+            &mut m,
+            now,
+            reverse,
+            rec.lot,
+            Reason::Reversal,
+            false,
+        )?;
+        self.j.points = -reverse;
+        let updated = PurchaseRecord {
+            lines,
+            cap_used: earn.cap_used,
+            credited: earn.points,
+            eligible: earn.eligible,
+            visit,
+            ..rec
+        };
+        self.purchases
+            .insert((m.id.clone(), e.purchase.clone()), Some(updated));
+        self.close_member(m)
+    }
+
+    fn redeem(&mut self, e: &Redeem) -> Result<()> {
+        let p = self.p;
+        let mut m = self.open_member(&e.member, e.at)?;
+        let now = m.clock;
+        let Some(r) = p.reward(&e.reward) else {
+            return Err(Error::UnknownReward {
+                event: ev(&self.j),
+                reward: e.reward.clone(),
+            });
+        };
+        let tier = m.tier_at(e.at);
+        if let Some(min) = &r.min_tier {
+            if p.level_index(min).is_some_and(|need| tier < need) {
+                return Err(Error::TierTooLow {
+                    event: ev(&self.j),
+                    reward: r.id.clone(),
+                    required: min.clone(),
+                    tier: level_name(p, tier),
+                });
+            }
+        }
+        if let Some(limit) = &r.limit {
+            let cal = p.calendar();
+            let key = |t: Instant| cal.period_start(limit.per, cal.date(t));
+            let used = m
+                .redemptions
+                .values()
+                .filter(|x| x.reward == r.id && x.state.counts() && key(x.at) == key(e.at))
+                .count();
+            if used >= limit.count as usize {
+                return Err(Error::LimitReached {
+                    event: ev(&self.j),
+                    reward: r.id.clone(),
+                });
+            }
+        }
+        let usage = self.j.reward_usage.get(&r.id).copied().unwrap_or(0);
+        if r.stock.is_some_and(|s| usage >= s) {
+            return Err(Error::OutOfStock {
+                event: ev(&self.j),
+                reward: r.id.clone(),
+            });
+        }
+        if m.available < r.cost {
+            return Err(Error::InsufficientPoints {
+                event: ev(&self.j),
+                member: m.id.to_string(),
+                available: m.available,
+                needed: r.cost,
+            });
+        }
+        let parts = take_fifo(&mut m, r.cost);
+        self.j.reward_usage.insert(r.id.clone(), usage + 1);
+        self.j.points = -r.cost;
+        m.last_activity = m.last_activity.max(e.at);
+        if e.hold {
+            for (seq, n) in &parts {
+                if let Some(l) = m.lot_mut(*seq) {
+                    l.held += n;
+                }
+            }
+            self.j
+                .post(&mut m, now, Acc::Available, Acc::Held, r.cost, Reason::Hold)?;
+            self.j
+                .explain(&m, "hold", Some(r.id.clone()), Decimal::from(-r.cost));
+            let minutes = Duration::minutes(i64::from(r.hold_minutes));
+            m.holds.insert(
+                e.id.clone(),
+                Hold {
+                    reward: r.id.clone(),
+                    points: r.cost,
+                    expires_at: now + minutes,
+                    parts,
+                },
+            );
+        } else {
+            self.j.post(
+                &mut m,
+                now,
+                Acc::Available,
+                Acc::Redeemed,
+                r.cost,
+                Reason::Redeem,
+            )?;
+            self.j
+                .explain(&m, "redeem", Some(r.id.clone()), Decimal::from(-r.cost));
+            issue(p, &mut self.j, &m, &r.id, &e.id, now);
+        }
+        let state = if e.hold {
+            RedemptionState::Held
+        } else {
+            RedemptionState::Issued
+        };
+        m.redemptions.insert(
+            e.id.clone(),
+            Redemption {
+                reward: r.id.clone(),
+                at: e.at,
+                state,
+            },
+        );
+        self.close_member(m)
+    }
+
+    fn settle(&mut self, e: &Settle, confirm: bool) -> Result<()> {
+        let p = self.p;
+        let mut m = self.open_member(&e.member, e.at)?;
+        let now = m.clock;
+        let Some(red) = m.redemptions.get(&e.redemption).cloned() else {
+            return Err(Error::UnknownRedemption {
+                event: ev(&self.j),
+                redemption: e.redemption.to_string(),
+            });
+        };
+        let Some(hold) = m.holds.remove(&e.redemption) else {
+            return Err(Error::HoldNotActive {
+                event: ev(&self.j),
+                redemption: e.redemption.to_string(),
+                state: red.state.name().to_owned(),
+            });
+        };
+        if confirm {
+            for (seq, n) in &hold.parts {
+                if let Some(l) = m.lot_mut(*seq) {
+                    l.held -= n;
+                }
+            }
+            self.j.post(
+                &mut m,
+                now,
+                Acc::Held,
+                Acc::Redeemed,
+                hold.points,
+                Reason::Redeem,
+            )?;
+            self.j
+                .explain(&m, "redeem", Some(red.reward.clone()), Decimal::ZERO);
+            issue(p, &mut self.j, &m, &red.reward, &e.redemption, now);
+            set_state(&mut m, &e.redemption, RedemptionState::Issued);
+        } else {
+            release(&mut self.j, &mut m, &hold, now)?;
+            self.j.points = hold.points;
+            self.j.explain(
+                &m,
+                "release",
+                Some(red.reward.clone()),
+                Decimal::from(hold.points),
+            );
+            set_state(&mut m, &e.redemption, RedemptionState::Cancelled);
+        }
+        self.close_member(m)
+    }
+
+    fn adjust(&mut self, e: &Adjust) -> Result<()> {
+        let p = self.p;
+        let mut m = self.open_member(&e.member, e.at)?;
+        let now = m.clock;
+        if e.points > 0 {
+            credit(
+                p,
+                &mut self.j,
+                &mut m,
+                e.at,
+                now,
+                e.points,
+                Reason::Adjust,
+                &e.id,
+                false,
+            )?;
+        } else {
+            let need = e.points.checked_neg().ok_or_else(|| self.j.overflow())?;
+            if m.available < need && !e.allow_negative {
+                return Err(Error::InsufficientPoints {
+                    event: ev(&self.j),
+                    member: m.id.to_string(),
+                    available: m.available,
+                    needed: need,
+                });
+            }
+            take_back(
+                p,
+                &mut self.j,
+                &mut m,
+                now,
+                need,
+                None,
+                Reason::Adjust,
+                true,
+            )?;
+        }
+        self.j.points = e.points;
+        self.j.explain(
+            &m,
+            "adjust",
+            Some(e.reason.clone()),
+            Decimal::from(e.points),
+        );
+        self.close_member(m)
+    }
+
+    fn transfer(&mut self, e: &Transfer) -> Result<()> {
+        let p = self.p;
+        if !p.spec().transfers.allowed {
+            return Err(Error::TransfersDisabled { event: ev(&self.j) });
+        }
+        if e.to == e.member {
+            return Err(invalid(&self.j, "a member cannot transfer to itself"));
+        }
+        let mut from = self.open_member(&e.member, e.at)?;
+        let mut to = self.open_member(&e.to, e.at)?;
+        let now = from.clock.max(to.clock);
+        catch_up(p, &mut self.j, &mut from, now)?;
+        catch_up(p, &mut self.j, &mut to, now)?;
+        if from.available < e.points {
+            return Err(Error::InsufficientPoints {
+                event: ev(&self.j),
+                member: from.id.to_string(),
+                available: from.available,
+                needed: e.points,
+            });
+        }
+        let parts = take_fifo(&mut from, e.points);
+        for (seq, n) in parts {
+            let expires_at = from
+                .lots
+                .iter()
+                .find(|l| l.seq == seq)
+                .and_then(|l| l.expires_at);
+            let lot = Lot {
+                seq: to.next_lot,
+                source: e.id.clone(),
+                origin: Reason::Transfer,
+                points: n,
+                remaining: n,
+                held: 0,
+                earned_at: now,
+                matures_at: now,
+                matured: true,
+                expires_at,
+            };
+            to.next_lot += 1;
+            to.insert_lot(lot);
+        }
+        self.j.post_between(&mut from, &mut to, now, e.points)?;
+        self.j.points = -e.points;
+        self.j.explain(
+            &from,
+            "transfer",
+            Some(e.to.to_string()),
+            Decimal::from(-e.points),
+        );
+        self.j.explain(
+            &to,
+            "transfer",
+            Some(e.member.to_string()),
+            Decimal::from(e.points),
+        );
+        settle_debt(&mut to);
+        self.close_member(from)?;
+        self.close_member(to)
+    }
+
+    fn advance(&mut self, at: Instant, book_clock: Option<Instant>) -> Result<()> {
+        if let Some(clock) = book_clock {
+            check_late(self.p, &self.j, at, clock)?;
+        }
+        let ids: Vec<MemberId> = self
+            .state
+            .members
+            .iter()
+            .filter(|(_, m)| !m.closed && m.clock < at)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in ids {
+            let due = self
+                .state
+                .members
+                .get(&id)
+                .and_then(|m| next_due(self.p, m))
+                .is_some_and(|d| d <= at);
+            if due {
+                let mut m = self.take(&id)?;
+                catch_up(self.p, &mut self.j, &mut m, at)?;
+                self.close_member(m)?;
+            } else {
+                self.clock_moves.push(id);
+            }
+        }
+        Ok(())
+    }
+
+    fn forget(&mut self, e: &Forget) -> Result<()> {
+        let mut m = self.open_member(&e.member, e.at)?;
+        let now = m.clock;
+        let holds = std::mem::take(&mut m.holds);
+        let mut total = 0i64;
+        for (id, hold) in holds {
+            self.j.post(
+                &mut m,
+                now,
+                Acc::Held,
+                Acc::Forfeited,
+                hold.points,
+                Reason::Forfeit,
+            )?;
+            total += hold.points;
+            set_state(&mut m, &id, RedemptionState::Forfeited);
+            if let Some(u) = self.j.reward_usage.get_mut(&hold.reward) {
+                *u = u.saturating_sub(1);
+            }
+        }
+        for l in std::mem::take(&mut m.lots) {
+            let from = if l.matured {
+                Acc::Available
+            } else {
+                Acc::Pending
+            };
+            self.j.post(
+                &mut m,
+                now,
+                from,
+                Acc::Forfeited,
+                l.remaining,
+                Reason::Forfeit,
+            )?;
+            total += l.remaining;
+        }
+        if m.debt > 0 {
+            let debt = m.debt;
+            self.j.post(
+                &mut m,
+                now,
+                Acc::Forgiven,
+                Acc::Available,
+                debt,
+                Reason::Forgive,
+            )?;
+            self.j.effects.push(Effect::PointsForgiven {
+                member: m.id.clone(),
+                points: Points::new(debt),
+                at: now,
+            });
+            m.debt = 0;
+        }
+        self.j.effects.push(Effect::PointsForfeited {
+            member: m.id.clone(),
+            points: Points::new(total),
+            at: now,
+        });
+        self.j.points = -total;
+        self.j.explain(&m, "forfeit", None, Decimal::from(-total));
+        m.closed = true;
+        m.birthday = None;
+        m.next_birthday = None;
+        m.referred_by = None;
+        m.attributes.clear();
+        let mine: Vec<(MemberId, EventId)> = self
+            .state
+            .purchases
+            .range((m.id.clone(), EventId::new(""))..)
+            .take_while(|((owner, _), _)| *owner == m.id)
+            .map(|(k, _)| k.clone())
+            .chain(self.purchases.keys().filter(|(o, _)| *o == m.id).cloned())
+            .collect();
+        for key in mine {
+            self.purchases.insert(key, None);
+        }
+        m.caps.clear();
+        m.metric.clear();
+        self.put(m);
+        Ok(())
+    }
+}
+
+fn invalid(j: &Journal, message: &str) -> Error {
+    Error::InvalidEvent {
+        event: ev(j),
+        message: message.to_owned(),
+    }
+}
+
+fn level_name(p: &Program, i: usize) -> String {
+    p.levels().get(i).map(|l| l.id.clone()).unwrap_or_default()
+}
+
+fn set_state(m: &mut Member, id: &EventId, state: RedemptionState) {
+    if let Some(r) = m.redemptions.get_mut(id) {
+        r.state = state;
+    }
+}
+
+fn issue(
+    p: &Program,
+    j: &mut Journal,
+    m: &Member,
+    reward: &str,
+    redemption: &EventId,
+    at: Instant,
+) {
+    let secret = p.spec().voucher_secret.as_deref().unwrap_or("");
+    j.effects.push(Effect::RewardIssued {
+        member: m.id.clone(),
+        reward: reward.to_owned(),
+        redemption: redemption.clone(),
+        code: reward::voucher_code(secret, redemption.as_str()),
+        at,
+    });
+}
+
+/// Rejects an event older than `clock` by more than the late tolerance.
+fn check_late(p: &Program, j: &Journal, at: Instant, clock: Instant) -> Result<()> {
+    let tolerance = Duration::days(i64::from(p.spec().late_tolerance_days));
+    if at < clock - tolerance {
+        return Err(Error::LateEvent {
+            event: ev(j),
+            at: at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            clock: clock.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        });
+    }
+    Ok(())
+}
+
+/// Checks an event's shape against the program: amounts, quantities, ids, instants.
+pub(crate) fn validate_event(p: &Program, e: &Event) -> Result<()> {
+    let bad = |message: String| Error::InvalidEvent {
+        event: e.id().to_string(),
+        message,
+    };
+    if e.id().as_str().is_empty() {
+        return Err(bad("id must not be empty".into()));
+    }
+    if e.member().is_some_and(|m| m.as_str().is_empty()) {
+        return Err(bad("member must not be empty".into()));
+    }
+    let year = e.at().year();
+    if !(1900..=9999).contains(&year) {
+        return Err(bad(format!(
+            "instant in year {year} is outside 1900..=9999"
+        )));
+    }
+    let currency = &p.spec().currency;
+    let amount = |what: String, a: Decimal| {
+        money::check_amount(a, currency, p.minor_units()).map_err(|m| bad(format!("{what}: {m}")))
+    };
+    match e {
+        Event::Purchase(x) => {
+            if x.lines.is_empty() {
+                return Err(bad("a purchase needs at least one line".into()));
+            }
+            for (i, l) in x.lines.iter().enumerate() {
+                amount(format!("line {}", i + 1), l.amount)?;
+                if l.quantity == 0 {
+                    return Err(bad(format!("line {}: quantity must be at least 1", i + 1)));
+                }
+            }
+        }
+        Event::Refund(x) => {
+            if x.lines.is_empty() {
+                return Err(bad("a refund needs at least one line".into()));
+            }
+            for (i, l) in x.lines.iter().enumerate() {
+                if let Some(a) = l.amount {
+                    amount(format!("line {}", i + 1), a)?;
+                }
+            }
+        }
+        Event::Adjust(x) if x.points == 0 => return Err(bad("an adjustment of 0 points".into())),
+        Event::Transfer(x) if x.points <= 0 => {
+            return Err(bad(format!("cannot transfer {} points", x.points)))
+        }
+        Event::Enroll(x) => {
+            if let Some(b) = x.birthday {
+                if b.year() < 1900 || b > e.at().date_naive() {
+                    return Err(bad(format!("birthday {b} is not a plausible date")));
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn compute_earn(
+    p: &Program,
+    j: &Journal,
+    lines: &[Line],
+    channel: Option<&str>,
+    at: Instant,
+    tier: usize,
+    cap_left: &dyn Fn(&crate::program::RuleSpec) -> Decimal,
+) -> Result<Earn> {
+    let basket = Basket {
+        lines,
+        channel,
+        at,
+        tier,
+    };
+    earning::earn(p, &basket, cap_left).ok_or_else(|| j.overflow())
+}
+
+fn rule_cap(rule: &crate::program::RuleSpec) -> Decimal {
+    rule.cap
+        .as_ref()
+        .map(|c| Decimal::from(c.points))
+        .unwrap_or_default()
+}
+
+/// The cap usage key of a rule at an instant: `rule@period-start` or `rule@life`.
+fn cap_key(p: &Program, rule: &impl RuleIdent, at: Instant) -> String {
+    let (id, per) = rule.ident(p);
+    let cal = p.calendar();
+    match per.and_then(|per| cal.period_start(per, cal.date(at))) {
+        Some(start) => format!("{id}@{start}"),
+        None => format!("{id}@life"),
+    }
+}
+
+trait RuleIdent {
+    fn ident<'p>(&'p self, p: &'p Program) -> (&'p str, Option<Period>);
+}
+
+impl RuleIdent for crate::program::RuleSpec {
+    fn ident<'p>(&'p self, _: &'p Program) -> (&'p str, Option<Period>) {
+        (&self.id, self.cap.as_ref().map(|c| c.per))
+    }
+}
+
+impl RuleIdent for String {
+    fn ident<'p>(&'p self, p: &'p Program) -> (&'p str, Option<Period>) {
+        let per = p
+            .spec()
+            .earning
+            .rules
+            .iter()
+            .find(|r| &r.id == self)
+            .and_then(|r| r.cap.as_ref().map(|c| c.per));
+        (self, per)
+    }
+}
+
+/// The remaining basket after a refund's lines.
+fn refund_lines(j: &Journal, lines: &[Line], e: &Refund) -> Result<Vec<Line>> {
+    let mut out = lines.to_vec();
+    for (i, rl) in e.lines.iter().enumerate() {
+        let exceeds = |message: String| Error::RefundExceedsPurchase {
+            event: ev(j),
+            message: format!("line {}: {message}", i + 1),
+        };
+        let left: Decimal = out
+            .iter()
+            .filter(|l| l.sku == rl.sku)
+            .map(|l| l.amount)
+            .sum();
+        let units: u64 = out
+            .iter()
+            .filter(|l| l.sku == rl.sku)
+            .map(|l| u64::from(l.quantity))
+            .sum();
+        if !out.iter().any(|l| l.sku == rl.sku) {
+            return Err(exceeds(format!("the purchase has no line {}", rl.sku)));
+        }
+        let amount = rl.amount.unwrap_or(left);
+        if amount > left {
+            return Err(exceeds(format!(
+                "refund of {amount} for {} exceeds the {left} left",
+                rl.sku
+            )));
+        }
+        let mut qty = match rl.quantity {
+            Some(q) if u64::from(q) > units => {
+                return Err(exceeds(format!(
+                    "refund of {q} units of {} exceeds the {units} left",
+                    rl.sku
+                )))
+            }
+            Some(q) => q,
+            None if amount == left => u32::try_from(units).unwrap_or(u32::MAX),
+            None => 0,
+        };
+        let mut todo = amount;
+        for l in out.iter_mut().filter(|l| l.sku == rl.sku) {
+            let take = todo.min(l.amount);
+            l.amount -= take;
+            todo -= take;
+            let q = qty.min(l.quantity);
+            l.quantity -= q;
+            qty -= q;
+        }
+    }
+    out.retain(|l| l.quantity > 0 || !l.amount.is_zero());
+    Ok(out)
+}
+
+/// Credits a bonus lot (available at once) with its effect and explanation.
+fn bonus(
+    p: &Program,
+    j: &mut Journal,
+    m: &mut Member,
+    at: Instant,
+    points: i64,
+    kind: BonusKind,
+    source: &EventId,
+) -> Result<()> {
+    if points <= 0 {
+        return Ok(());
+    }
+    credit(
+        p,
+        j,
+        m,
+        at,
+        at.max(m.clock),
+        points,
+        Reason::Bonus,
+        source,
+        false,
+    )?;
+    j.effects.push(Effect::BonusAwarded {
+        member: m.id.clone(),
+        bonus: kind,
+        points: Points::new(points),
+        at,
+    });
+    let name = serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned));
+    j.explain(m, "bonus", name, Decimal::from(points));
+    if p.spec().bonuses.qualifying && p.tier_metric() == TierMetric::PointsEarned {
+        add_metric(p, m, at, Decimal::from(points));
+        upgrade_tier(p, j, m, at.max(m.clock));
+    }
+    Ok(())
+}
+
+/// When a lot earned at `earned` expires under the program's policy (`None`: never, or the
+/// member-wide inactivity deadline).
+fn lot_expiry(p: &Program, earned: Instant) -> Option<Instant> {
+    let cal = p.calendar();
+    match &p.spec().expiry {
+        ExpiryPolicy::Rolling { days } => Some(cal.days_after(earned, *days)),
+        ExpiryPolicy::EndOfPeriod { period, after } => {
+            let mut start = cal.period_start(*period, cal.date(earned))?;
+            for _ in 0..=*after {
+                start = cal.next_period_start(*period, start);
+            }
+            Some(cal.midnight(start))
+        }
+        ExpiryPolicy::Inactivity { .. } | ExpiryPolicy::Never => None,
+    }
+}
+
+/// Creates a lot and posts its credit. Purchase lots (`pending`) mature after the return
+/// window; others are available at once. Returns the lot's sequence number.
+#[allow(clippy::too_many_arguments)]
+fn credit(
+    p: &Program,
+    j: &mut Journal,
+    m: &mut Member,
+    earned_at: Instant,
+    now: Instant,
+    points: i64,
+    origin: Reason,
+    source: &EventId,
+    pending: bool,
+) -> Result<u64> {
+    let matures_at = if pending {
+        p.calendar().days_after(earned_at, p.spec().maturation.days)
+    } else {
+        earned_at
+    };
+    let matured = matures_at <= now;
+    let seq = m.next_lot;
+    m.next_lot += 1;
+    m.insert_lot(Lot {
+        seq,
+        source: source.clone(),
+        origin,
+        points,
+        remaining: points,
+        held: 0,
+        earned_at,
+        matures_at,
+        matured,
+        expires_at: lot_expiry(p, earned_at),
+    });
+    let to = if matured {
+        Acc::Available
+    } else {
+        Acc::Pending
+    };
+    j.post(m, now, Acc::Issued, to, points, origin)?;
+    if matured {
+        settle_debt(m);
+    }
+    Ok(seq)
+}
+
+/// Takes `points` from available lots in FIFO order (the caller checked there are enough).
+fn take_fifo(m: &mut Member, points: i64) -> Vec<(u64, i64)> {
+    let mut parts = Vec::new();
+    let mut todo = points;
+    for l in m.lots.iter_mut().filter(|l| l.matured && l.remaining > 0) {
+        if todo == 0 {
+            break;
+        }
+        let n = todo.min(l.remaining);
+        l.remaining -= n;
+        todo -= n;
+        parts.push((l.seq, n));
+    }
+    parts
+}
+
+/// Points pay the debt first as they become available.
+fn settle_debt(m: &mut Member) {
+    if m.debt == 0 {
+        return;
+    }
+    for l in m.lots.iter_mut().filter(|l| l.matured && l.remaining > 0) {
+        let n = m.debt.min(l.remaining);
+        l.remaining -= n;
+        m.debt -= n;
+        if m.debt == 0 {
+            break;
+        }
+    }
+}
+
+/// Takes points back to `issued`: from lot `own` first (pending or available), then
+/// available lots FIFO, then a debt or a write-off (`force_debt`: always a debt).
+#[allow(clippy::too_many_arguments)]
+fn take_back(
+    p: &Program,
+    j: &mut Journal,
+    m: &mut Member,
+    now: Instant,
+    points: i64,
+    own: Option<u64>,
+    reason: Reason,
+    force_debt: bool,
+) -> Result<()> {
+    let mut todo = points;
+    if let Some(l) = own.and_then(|seq| m.lots.iter_mut().find(|l| l.seq == seq)) {
+        let n = todo.min(l.remaining);
+        l.remaining -= n;
+        todo -= n;
+        let from = if l.matured {
+            Acc::Available
+        } else {
+            Acc::Pending
+        };
+        j.post(m, now, from, Acc::Issued, n, reason)?;
+    }
+    let from_lots = todo.min(m.lots_available().max(0));
+    take_fifo(m, from_lots);
+    j.post(m, now, Acc::Available, Acc::Issued, from_lots, reason)?;
+    todo -= from_lots;
+    if todo > 0 {
+        if force_debt || p.spec().refunds.shortfall == Shortfall::AllowNegative {
+            m.debt = m.debt.checked_add(todo).ok_or_else(|| j.overflow())?;
+            j.post(m, now, Acc::Available, Acc::Issued, todo, reason)?;
+            j.explain(m, "debt", None, Decimal::from(-todo));
+        } else {
+            j.post(m, now, Acc::Forgiven, Acc::Issued, todo, Reason::Forgive)?;
+            j.explain(m, "forgive", None, Decimal::from(todo));
+            j.effects.push(Effect::PointsForgiven {
+                member: m.id.clone(),
+                points: Points::new(todo),
+                at: now,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Returns a hold's points to the lots they came from, with their original expiry.
+fn release(j: &mut Journal, m: &mut Member, hold: &Hold, now: Instant) -> Result<()> {
+    for (seq, n) in &hold.parts {
+        if let Some(l) = m.lot_mut(*seq) {
+            l.held -= n;
+            l.remaining += n;
+        }
+    }
+    j.post(
+        m,
+        now,
+        Acc::Held,
+        Acc::Available,
+        hold.points,
+        Reason::Release,
+    )?;
+    if let Some(u) = j.reward_usage.get_mut(&hold.reward) {
+        *u = u.saturating_sub(1);
+    }
+    settle_debt(m);
+    Ok(())
+}
+
+fn next_birthday(p: &Program, m: &Member, after: Instant) -> Option<Instant> {
+    if p.spec().bonuses.birthday <= 0 {
+        return None;
+    }
+    let b = m.birthday?;
+    let cal = p.calendar();
+    let year = cal.date(after).year();
+    (year..=year + 1)
+        .map(|y| cal.midnight(same_day_in_year(b, y)))
+        .find(|t| *t >= after)
+}
+
+// ---- tiers -------------------------------------------------------------------------------
+
+/// The metric key of an instant: window index (calendar, anniversary) or day number (rolling).
+pub(crate) fn window_key(p: &Program, m: &Member, t: Instant) -> i64 {
+    let cal = p.calendar();
+    let d = cal.date(t);
+    match p.tier_window() {
+        TierWindow::CalendarYear => i64::from(d.year()),
+        TierWindow::Anniversary => {
+            let e = cal.date(m.enrolled_at);
+            let mut k = d.year() - e.year();
+            if same_day_in_year(e, e.year() + k) > d {
+                k -= 1;
+            }
+            i64::from(k)
+        }
+        TierWindow::Rolling { .. } => day_number(d),
+    }
+}
+
+/// The first instant of calendar or anniversary window `w`.
+pub(crate) fn window_start(p: &Program, m: &Member, w: i64) -> Instant {
+    let cal = p.calendar();
+    let year = i32::try_from(w).unwrap_or(i32::MAX);
+    match p.tier_window() {
+        TierWindow::CalendarYear | TierWindow::Rolling { .. } => cal.midnight(
+            chrono::NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(chrono::NaiveDate::MAX),
+        ),
+        TierWindow::Anniversary => {
+            let e = cal.date(m.enrolled_at);
+            cal.midnight(same_day_in_year(e, e.year().saturating_add(year)))
+        }
+    }
+}
+
+fn level_for(p: &Program, metric: Decimal) -> usize {
+    p.levels()
+        .iter()
+        .rposition(|l| l.threshold <= metric)
+        .unwrap_or(0)
+}
+
+fn rolling_days(p: &Program) -> Option<i64> {
+    match p.tier_window() {
+        TierWindow::Rolling { days } => Some(i64::from(*days)),
+        _ => None,
+    }
+}
+
+/// The metric summed over the rolling window ending on day `day`.
+fn rolling_sum(m: &Member, day: i64, days: i64) -> Decimal {
+    m.metric.range(day - days + 1..=day).map(|(_, v)| *v).sum()
+}
+
+/// What the formula of SEMANTICS §6 says the tier is at `t`.
+fn formula(p: &Program, m: &Member, t: Instant) -> usize {
+    let w = window_key(p, m, t);
+    match rolling_days(p) {
+        Some(days) => level_for(p, rolling_sum(m, w, days)),
+        None => {
+            let cur = m.metric.get(&w).copied().unwrap_or_default();
+            let prev = m.metric.get(&(w - 1)).copied().unwrap_or_default();
+            level_for(p, cur).max(level_for(p, prev))
+        }
+    }
+}
+
+fn add_metric(p: &Program, m: &mut Member, at: Instant, by: Decimal) {
+    if by.is_zero() {
+        return;
+    }
+    let key = window_key(p, m, at);
+    if let Some(days) = rolling_days(p) {
+        if key <= m.tier_window - days {
+            return; // already outside the window
+        }
+    }
+    let v = m.metric.entry(key).or_default();
+    *v += by;
+}
+
+fn change_tier(p: &Program, j: &mut Journal, m: &mut Member, to: usize, at: Instant) {
+    if to == m.tier {
+        return;
+    }
+    j.effects.push(Effect::TierChanged {
+        member: m.id.clone(),
+        from: level_name(p, m.tier),
+        to: level_name(p, to),
+        at,
+    });
+    m.tier = to;
+    m.tier_history.push((at, to));
+}
+
+/// An upgrade takes effect right after the event that crosses the threshold.
+fn upgrade_tier(p: &Program, j: &mut Journal, m: &mut Member, now: Instant) {
+    let f = formula(p, m, now);
+    if f > m.tier {
+        change_tier(p, j, m, f, now);
+    }
+}
+
+/// The next instant at which the tier must be re-evaluated.
+fn next_tier_check(p: &Program, m: &Member) -> Option<Instant> {
+    if p.levels().len() < 2 {
+        return None;
+    }
+    match rolling_days(p) {
+        None => Some(window_start(p, m, m.tier_window + 1)),
+        Some(days) => {
+            let cal = p.calendar();
+            let drop = m
+                .metric
+                .iter()
+                .find(|(d, v)| **d + days > m.tier_window && !v.is_zero())
+                .map(|(d, _)| *d + days);
+            let fall = (m.tier > 0 && m.tier != formula_at_day(p, m, m.tier_window + 1))
+                .then_some(m.tier_window + 1);
+            let day = match (drop, fall) {
+                (Some(a), Some(b)) => a.min(b),
+                (a, b) => a.or(b)?,
+            };
+            Some(cal.midnight(crate::calendar::date_of_day(day)))
+        }
+    }
+}
+
+fn formula_at_day(p: &Program, m: &Member, day: i64) -> usize {
+    rolling_days(p).map_or(m.tier, |days| level_for(p, rolling_sum(m, day, days)))
+}
+
+/// A window boundary: the tier becomes what the formula says (at most one level down with
+/// `one_down`).
+fn tier_boundary(p: &Program, j: &mut Journal, m: &mut Member, at: Instant) {
+    let mut to = match rolling_days(p) {
+        None => {
+            m.tier_window += 1;
+            let w = m.tier_window;
+            m.metric.retain(|k, _| *k >= w - 1);
+            formula(p, m, at)
+        }
+        Some(days) => {
+            let day = day_number(p.calendar().date(at));
+            m.tier_window = day;
+            m.metric.retain(|k, _| *k > day - days);
+            level_for(p, rolling_sum(m, day, days))
+        }
+    };
+    if p.spec().tiers.as_ref().map(|t| t.downgrade) == Some(Downgrade::OneDown) {
+        to = to.max(m.tier.saturating_sub(1));
+    }
+    change_tier(p, j, m, to, at);
+}
+
+/// The TierAtRisk notice instant of the current window, if the program asks for one.
+fn at_risk_notice(p: &Program, m: &Member) -> Option<(Instant, Instant)> {
+    let days = p.spec().tiers.as_ref()?.at_risk_days?;
+    if rolling_days(p).is_some() || m.at_risk_window == Some(m.tier_window) {
+        return None;
+    }
+    let end = window_start(p, m, m.tier_window + 1);
+    let cal = p.calendar();
+    let notice_day = cal.date(end) - chrono::Days::new(u64::from(days));
+    Some((cal.midnight(notice_day), end))
+}
+
+fn raise_at_risk(p: &Program, j: &mut Journal, m: &mut Member, at: Instant, end: Instant) {
+    m.at_risk_window = Some(m.tier_window);
+    let cur = m.metric.get(&m.tier_window).copied().unwrap_or_default();
+    let mut falls_to = level_for(p, cur);
+    if p.spec().tiers.as_ref().map(|t| t.downgrade) == Some(Downgrade::OneDown) {
+        falls_to = falls_to.max(m.tier.saturating_sub(1));
+    }
+    if falls_to < m.tier {
+        j.effects.push(Effect::TierAtRisk {
+            member: m.id.clone(),
+            tier: level_name(p, m.tier),
+            falls_to: level_name(p, falls_to),
+            window_ends: end,
+            at,
+        });
+    }
+}
+
+// ---- catch-up ----------------------------------------------------------------------------
+
+fn inactivity_deadline(p: &Program, m: &Member) -> Option<Instant> {
+    match p.spec().expiry {
+        ExpiryPolicy::Inactivity { days } => Some(p.calendar().days_after(m.last_activity, days)),
+        _ => None,
+    }
+}
+
+/// When a lot expires, member-wide inactivity included.
+pub(crate) fn effective_expiry(p: &Program, m: &Member, l: &Lot) -> Option<Instant> {
+    l.expires_at.or_else(|| inactivity_deadline(p, m))
+}
+
+/// Brings a member up to `t`: everything due at or before `t` happens in time order
+/// (holds lapse, lots mature, debts are paid, lots expire, birthdays, tier boundaries).
+pub(crate) fn catch_up(p: &Program, j: &mut Journal, m: &mut Member, t: Instant) -> Result<()> {
+    loop {
+        let inactivity = inactivity_deadline(p, m);
+        let mut next: Option<Instant> = None;
+        let mut consider = |x: Option<Instant>| {
+            if let Some(x) = x {
+                if x <= t && next.is_none_or(|n| x < n) {
+                    next = Some(x);
+                }
+            }
+        };
+        consider(m.holds.values().map(|h| h.expires_at).min());
+        consider(
+            m.lots
+                .iter()
+                .filter(|l| !l.matured)
+                .map(|l| l.matures_at)
+                .min(),
+        );
+        consider(
+            m.lots
+                .iter()
+                .filter(|l| l.remaining > 0)
+                .filter_map(|l| l.expires_at.or(inactivity))
+                .min(),
+        );
+        consider(m.next_birthday);
+        consider(next_tier_check(p, m));
+        let notice = at_risk_notice(p, m);
+        consider(notice.map(|(n, _)| n));
+        let Some(x) = next else { break };
+        // Something that became due in the past (a late event's lot, points returned to an
+        // expired lot) happens now: the clock never moves backwards.
+        let x = x.max(m.clock);
+        m.clock = x;
+        step(p, j, m, x, notice)?;
+    }
+    m.clock = m.clock.max(t);
+    Ok(())
+}
+
+/// The earliest instant at which something is due for a member: a hold lapses, a lot matures
+/// or expires, a birthday, a tier boundary, a TierAtRisk notice.
+pub(crate) fn next_due(p: &Program, m: &Member) -> Option<Instant> {
+    if m.closed {
+        return None;
+    }
+    let inactivity = inactivity_deadline(p, m);
+    let mut next: Option<Instant> = None;
+    let mut consider = |x: Option<Instant>| {
+        if let Some(x) = x {
+            if next.is_none_or(|n| x < n) {
+                next = Some(x);
+            }
+        }
+    };
+    consider(m.holds.values().map(|h| h.expires_at).min());
+    for l in &m.lots {
+        if !l.matured {
+            consider(Some(l.matures_at));
+        }
+        if l.remaining > 0 {
+            consider(l.expires_at.or(inactivity));
+        }
+    }
+    consider(m.next_birthday);
+    consider(next_tier_check(p, m));
+    consider(at_risk_notice(p, m).map(|(n, _)| n));
+    next
+}
+
+fn step(
+    p: &Program,
+    j: &mut Journal,
+    m: &mut Member,
+    x: Instant,
+    notice: Option<(Instant, Instant)>,
+) -> Result<()> {
+    let lapsed: Vec<EventId> = m
+        .holds
+        .iter()
+        .filter(|(_, h)| h.expires_at <= x)
+        .map(|(id, _)| id.clone())
+        .collect();
+    for id in lapsed {
+        if let Some(hold) = m.holds.remove(&id) {
+            release(j, m, &hold, x)?;
+            set_state(m, &id, RedemptionState::Expired);
+            j.effects.push(Effect::HoldExpired {
+                member: m.id.clone(),
+                redemption: id,
+                points: Points::new(hold.points),
+                at: x,
+            });
+        }
+    }
+    let mut matured = 0i64;
+    for l in m
+        .lots
+        .iter_mut()
+        .filter(|l| !l.matured && l.matures_at <= x)
+    {
+        l.matured = true;
+        matured += l.remaining;
+    }
+    j.post(m, x, Acc::Pending, Acc::Available, matured, Reason::Mature)?;
+    settle_debt(m);
+    let inactivity = inactivity_deadline(p, m);
+    let mut expired = Vec::new();
+    for l in m.lots.iter_mut() {
+        if l.remaining > 0 && l.expires_at.or(inactivity).is_some_and(|e| e <= x) {
+            expired.push((l.source.clone(), l.remaining, l.matured));
+            l.remaining = 0;
+        }
+    }
+    for (source, points, was_matured) in expired {
+        let from = if was_matured {
+            Acc::Available
+        } else {
+            Acc::Pending
+        };
+        j.post(m, x, from, Acc::Expired, points, Reason::Expire)?;
+        j.effects.push(Effect::PointsExpired {
+            member: m.id.clone(),
+            points: Points::new(points),
+            source,
+            at: x,
+        });
+    }
+    if m.next_birthday.is_some_and(|b| b <= x) {
+        let points = p.spec().bonuses.birthday;
+        let id = EventId::new(format!("birthday:{}:{}", m.id, p.calendar().date(x).year()));
+        bonus(p, j, m, x, points, BonusKind::Birthday, &id)?;
+        m.next_birthday = next_birthday(p, m, x + Duration::days(1));
+    }
+    if next_tier_check(p, m).is_some_and(|b| b <= x) {
+        tier_boundary(p, j, m, x);
+    }
+    if let Some((n, end)) = notice {
+        if n <= x {
+            raise_at_risk(p, j, m, x, end);
+        }
+    }
+    Ok(())
+}
+
+/// 00:00 local `days` after a local date, as an instant (re-exported for progress).
+pub(crate) fn day_start_after(p: &Program, d: chrono::NaiveDate, days: u32) -> Instant {
+    p.calendar().midnight(add_days(d, days))
+}
+
+/// The metric in the current window and the window's end, for progress.
+pub(crate) fn current_metric(p: &Program, m: &Member, t: Instant) -> (Decimal, Instant) {
+    let w = window_key(p, m, t);
+    match rolling_days(p) {
+        Some(days) => (
+            rolling_sum(m, w, days),
+            day_start_after(p, p.calendar().date(t), 1),
+        ),
+        None => (
+            m.metric.get(&w).copied().unwrap_or_default(),
+            window_start(p, m, w + 1),
+        ),
+    }
+}

@@ -1,0 +1,306 @@
+//! Events: the only way a book changes, in the JSON wire format of SEMANTICS §12.
+
+use crate::error::{Error, Result};
+use crate::ids::{EventId, MemberId};
+use crate::money::{decimal_string, opt_decimal_string};
+use crate::Instant;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// An event. Unknown fields are rejected, so a typo never passes silently.
+///
+/// ```
+/// use pointbook::Event;
+/// let e = Event::from_json(r#"{"type":"advance","id":"t1","at":"2027-06-01T04:00:00Z"}"#).unwrap();
+/// assert_eq!(e.id().as_str(), "t1");
+/// assert!(Event::from_json(r#"{"type":"advance","id":"t1","at":"2027-06-01T04:00:00Z","x":1}"#).is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// A member joins.
+    Enroll(Enroll),
+    /// A member buys.
+    Purchase(Purchase),
+    /// A member returns (part of) a purchase.
+    Refund(Refund),
+    /// A member redeems a reward (at once, or as a hold).
+    Redeem(Redeem),
+    /// A held redemption is confirmed.
+    Confirm(Settle),
+    /// A held redemption is cancelled.
+    Cancel(Settle),
+    /// An operator adjusts a member's points.
+    Adjust(Adjust),
+    /// A member transfers points to another.
+    Transfer(Transfer),
+    /// The book's clock moves forward for every member.
+    Advance(Advance),
+    /// A member's personal data is erased and the account closed.
+    Forget(Forget),
+}
+
+/// Enrollment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Enroll {
+    /// Event id.
+    pub id: EventId,
+    /// New member.
+    pub member: MemberId,
+    /// Instant.
+    pub at: Instant,
+    /// Birthday, for the birthday bonus.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birthday: Option<NaiveDate>,
+    /// The member who referred this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referred_by: Option<MemberId>,
+    /// Free-form personal attributes, erased by `forget`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// A purchase.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Purchase {
+    /// Event id.
+    pub id: EventId,
+    /// Buyer.
+    pub member: MemberId,
+    /// Instant.
+    pub at: Instant,
+    /// Sales channel (`store`, `app`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// Basket lines.
+    pub lines: Vec<Line>,
+}
+
+/// A basket line: what the customer paid for it, after discounts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Line {
+    /// SKU.
+    pub sku: String,
+    /// Category.
+    #[serde(default)]
+    pub category: String,
+    /// Amount paid (a decimal string).
+    #[serde(with = "decimal_string")]
+    pub amount: Decimal,
+    /// Units (default 1).
+    #[serde(default = "one")]
+    pub quantity: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// A refund of lines of an earlier purchase.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Refund {
+    /// Event id.
+    pub id: EventId,
+    /// The buyer.
+    pub member: MemberId,
+    /// Instant.
+    pub at: Instant,
+    /// The purchase's event id.
+    pub purchase: EventId,
+    /// Refunded lines.
+    pub lines: Vec<RefundLine>,
+}
+
+/// A refunded line: by SKU, for an amount (default: all that is left of it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefundLine {
+    /// SKU of the purchase line(s).
+    pub sku: String,
+    /// Amount refunded; all that is left when absent.
+    #[serde(
+        default,
+        with = "opt_decimal_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub amount: Option<Decimal>,
+    /// Units returned; all units when the whole amount is refunded, none otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<u32>,
+}
+
+/// A redemption.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Redeem {
+    /// Event id, which also names the redemption.
+    pub id: EventId,
+    /// Member.
+    pub member: MemberId,
+    /// Instant.
+    pub at: Instant,
+    /// Reward id.
+    pub reward: String,
+    /// Reserve only (two-phase); default false.
+    #[serde(default)]
+    pub hold: bool,
+}
+
+/// Confirmation or cancellation of a held redemption.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settle {
+    /// Event id.
+    pub id: EventId,
+    /// Member.
+    pub member: MemberId,
+    /// Instant.
+    pub at: Instant,
+    /// The redeem event's id.
+    pub redemption: EventId,
+}
+
+/// A manual adjustment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Adjust {
+    /// Event id.
+    pub id: EventId,
+    /// Member.
+    pub member: MemberId,
+    /// Instant.
+    pub at: Instant,
+    /// Points: positive credits, negative debits.
+    pub points: i64,
+    /// Reason code.
+    pub reason: String,
+    /// Let a debit leave a debt instead of being rejected.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_negative: bool,
+}
+
+/// A transfer between members.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transfer {
+    /// Event id.
+    pub id: EventId,
+    /// Sender.
+    pub member: MemberId,
+    /// Receiver.
+    pub to: MemberId,
+    /// Instant.
+    pub at: Instant,
+    /// Points.
+    pub points: i64,
+}
+
+/// A clock tick for every member.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Advance {
+    /// Event id.
+    pub id: EventId,
+    /// New clock.
+    pub at: Instant,
+}
+
+/// Erasure of a member.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Forget {
+    /// Event id.
+    pub id: EventId,
+    /// Member.
+    pub member: MemberId,
+    /// Instant.
+    pub at: Instant,
+}
+
+impl Event {
+    /// Parses one event from JSON, with an error that names the event and the field.
+    pub fn from_json(text: &str) -> Result<Event> {
+        serde_json::from_str(text).map_err(|e| {
+            let id = serde_json::from_str::<serde_json::Value>(text)
+                .ok()
+                .and_then(|v| v.get("id").and_then(|i| i.as_str()).map(str::to_owned))
+                .unwrap_or_else(|| "?".to_owned());
+            Error::InvalidEvent {
+                event: id,
+                message: e.to_string(),
+            }
+        })
+    }
+
+    /// The event as compact JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The event's id.
+    pub fn id(&self) -> &EventId {
+        match self {
+            Event::Enroll(e) => &e.id,
+            Event::Purchase(e) => &e.id,
+            Event::Refund(e) => &e.id,
+            Event::Redeem(e) => &e.id,
+            Event::Confirm(e) | Event::Cancel(e) => &e.id,
+            Event::Adjust(e) => &e.id,
+            Event::Transfer(e) => &e.id,
+            Event::Advance(e) => &e.id,
+            Event::Forget(e) => &e.id,
+        }
+    }
+
+    /// The event's instant.
+    pub fn at(&self) -> Instant {
+        match self {
+            Event::Enroll(e) => e.at,
+            Event::Purchase(e) => e.at,
+            Event::Refund(e) => e.at,
+            Event::Redeem(e) => e.at,
+            Event::Confirm(e) | Event::Cancel(e) => e.at,
+            Event::Adjust(e) => e.at,
+            Event::Transfer(e) => e.at,
+            Event::Advance(e) => e.at,
+            Event::Forget(e) => e.at,
+        }
+    }
+
+    /// The member the event is about (`None` for `advance`).
+    pub fn member(&self) -> Option<&MemberId> {
+        match self {
+            Event::Enroll(e) => Some(&e.member),
+            Event::Purchase(e) => Some(&e.member),
+            Event::Refund(e) => Some(&e.member),
+            Event::Redeem(e) => Some(&e.member),
+            Event::Confirm(e) | Event::Cancel(e) => Some(&e.member),
+            Event::Adjust(e) => Some(&e.member),
+            Event::Transfer(e) => Some(&e.member),
+            Event::Advance(_) => None,
+            Event::Forget(e) => Some(&e.member),
+        }
+    }
+
+    /// The wire name of the event's type (`"purchase"`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::Enroll(_) => "enroll",
+            Event::Purchase(_) => "purchase",
+            Event::Refund(_) => "refund",
+            Event::Redeem(_) => "redeem",
+            Event::Confirm(_) => "confirm",
+            Event::Cancel(_) => "cancel",
+            Event::Adjust(_) => "adjust",
+            Event::Transfer(_) => "transfer",
+            Event::Advance(_) => "advance",
+            Event::Forget(_) => "forget",
+        }
+    }
+}

@@ -1,0 +1,37 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod book;
+pub mod calendar;
+mod earning;
+mod engine;
+pub mod error;
+pub mod event;
+pub mod ids;
+pub mod ledger;
+mod member;
+pub mod money;
+pub mod outcome;
+pub mod points;
+pub mod program;
+mod reward;
+mod state;
+
+pub use book::Book;
+pub use error::{Error, Result};
+pub use event::Event;
+pub use ids::{EventId, MemberId};
+pub use ledger::Totals;
+pub use outcome::{Account, Balance, Effect, ExplanationLine, Outcome, Posting, Progress};
+pub use points::Points;
+pub use program::Program;
+
+/// An instant: UTC, RFC 3339 on the wire.
+pub type Instant = chrono::DateTime<chrono::Utc>;
+
+/// Bundled sample programs.
+pub mod samples {
+    /// Bean & Leaf, the café program of SEMANTICS §11 (TOML).
+    pub const BEAN_AND_LEAF: &str = include_str!("../samples/bean-and-leaf.toml");
+}

@@ -1,0 +1,199 @@
+//! A member's state: lots, holds, redemptions, purchases, tier standing, counters.
+
+use crate::event::Line;
+use crate::ids::{EventId, MemberId};
+use crate::outcome::Reason;
+use crate::Instant;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A lot: the points of one credit, with its own maturation and expiry.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Lot {
+    /// Creation order within the member (the last FIFO tie-break).
+    pub seq: u64,
+    /// The event that credited it.
+    pub source: EventId,
+    /// Why it was credited.
+    pub origin: Reason,
+    /// Points credited.
+    pub points: i64,
+    /// Points still in the lot and not held.
+    pub remaining: i64,
+    /// Points of the lot reserved by holds.
+    pub held: i64,
+    /// When earned.
+    pub earned_at: Instant,
+    /// When it becomes available.
+    pub matures_at: Instant,
+    /// Whether maturation has been posted (pending → available).
+    pub matured: bool,
+    /// When it expires; `None` for never (or the member-wide inactivity deadline).
+    pub expires_at: Option<Instant>,
+}
+
+impl Lot {
+    /// The FIFO order: soonest expiry first (never last), then earliest earned, then creation.
+    pub fn fifo_key(&self) -> (bool, Option<Instant>, Instant, u64) {
+        (
+            self.expires_at.is_none(),
+            self.expires_at,
+            self.earned_at,
+            self.seq,
+        )
+    }
+}
+
+/// A hold: points reserved for a redemption, remembered per lot.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Hold {
+    /// Reward id.
+    pub reward: String,
+    /// Points held.
+    pub points: i64,
+    /// When the hold lapses.
+    pub expires_at: Instant,
+    /// (lot seq, points) taken from each lot.
+    pub parts: Vec<(u64, i64)>,
+}
+
+/// State of a redemption.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum RedemptionState {
+    Held,
+    Issued,
+    Cancelled,
+    Expired,
+    Forfeited,
+}
+
+impl RedemptionState {
+    /// Whether it counts toward limits and stock.
+    pub fn counts(self) -> bool {
+        matches!(self, RedemptionState::Held | RedemptionState::Issued)
+    }
+
+    /// Wire name.
+    pub fn name(self) -> &'static str {
+        match self {
+            RedemptionState::Held => "held",
+            RedemptionState::Issued => "issued",
+            RedemptionState::Cancelled => "cancelled",
+            RedemptionState::Expired => "expired",
+            RedemptionState::Forfeited => "forfeited",
+        }
+    }
+}
+
+/// A redemption of the member.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Redemption {
+    pub reward: String,
+    pub at: Instant,
+    pub state: RedemptionState,
+}
+
+/// What a refund needs to recompute a purchase's earn.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct PurchaseRecord {
+    pub at: Instant,
+    /// Tier index at the purchase.
+    pub tier: usize,
+    pub channel: Option<String>,
+    /// Lines as they stand after refunds.
+    pub lines: Vec<Line>,
+    /// Cap left per capped rule before the purchase.
+    pub cap_left: BTreeMap<String, Decimal>,
+    /// Contribution per capped rule, as it stands.
+    pub cap_used: BTreeMap<String, Decimal>,
+    /// Points the purchase credits, as it stands.
+    pub credited: i64,
+    /// Eligible spend, as it stands.
+    pub eligible: Decimal,
+    /// Whether it counts as a visit.
+    pub visit: bool,
+    /// The lot it created.
+    pub lot: Option<u64>,
+}
+
+/// One member.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Member {
+    pub id: MemberId,
+    pub enrolled_at: Instant,
+    /// The member's clock: everything due up to it has happened.
+    pub clock: Instant,
+    pub closed: bool,
+    pub birthday: Option<NaiveDate>,
+    pub referred_by: Option<MemberId>,
+    pub referral_paid: bool,
+    pub first_purchase_done: bool,
+    pub attributes: BTreeMap<String, String>,
+    /// Ledger accounts (changed only by postings).
+    pub available: i64,
+    pub pending: i64,
+    pub held: i64,
+    /// Reversals not yet covered by points.
+    pub debt: i64,
+    /// Open lots, kept in FIFO order.
+    pub lots: Vec<Lot>,
+    pub next_lot: u64,
+    /// Active holds by redemption id.
+    pub holds: BTreeMap<EventId, Hold>,
+    pub redemptions: BTreeMap<EventId, Redemption>,
+    /// Tier level index.
+    pub tier: usize,
+    /// Window in force (calendar/anniversary), or day number of the last midnight evaluated
+    /// (rolling).
+    pub tier_window: i64,
+    /// (instant, level) of each tier change, for late events.
+    pub tier_history: Vec<(Instant, usize)>,
+    /// Tier metric per window (or per local day for rolling windows).
+    pub metric: BTreeMap<i64, Decimal>,
+    /// Cap usage per `rule@period-start`.
+    pub caps: BTreeMap<String, Decimal>,
+    pub next_birthday: Option<Instant>,
+    /// Last purchase or redemption (or enrollment), for inactivity expiry.
+    pub last_activity: Instant,
+    /// Window for which a TierAtRisk notice was raised.
+    pub at_risk_window: Option<i64>,
+}
+
+impl Member {
+    /// The tier in force at `t` (for late events): from the change history.
+    pub fn tier_at(&self, t: Instant) -> usize {
+        let mut tier = 0;
+        for (at, level) in &self.tier_history {
+            if *at <= t {
+                tier = *level;
+            } else {
+                break;
+            }
+        }
+        tier
+    }
+
+    /// Inserts a lot at its FIFO place.
+    pub fn insert_lot(&mut self, lot: Lot) {
+        let key = lot.fifo_key();
+        let i = self.lots.partition_point(|l| l.fifo_key() <= key);
+        self.lots.insert(i, lot);
+    }
+
+    /// A lot by its sequence number.
+    pub fn lot_mut(&mut self, seq: u64) -> Option<&mut Lot> {
+        self.lots.iter_mut().find(|l| l.seq == seq)
+    }
+
+    /// Points in matured lots, not held.
+    pub fn lots_available(&self) -> i64 {
+        self.lots
+            .iter()
+            .filter(|l| l.matured)
+            .map(|l| l.remaining)
+            .sum()
+    }
+}

@@ -1,0 +1,343 @@
+//! What an event did: postings, effects, explanation; and the read models (balances,
+//! progress).
+
+use crate::ids::{EventId, MemberId};
+use crate::money::decimal_string;
+use crate::points::Points;
+use crate::Instant;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// The result of applying an event.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Outcome {
+    /// The event's id.
+    pub event: EventId,
+    /// The event's type (`"purchase"`).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The event's instant.
+    pub at: Instant,
+    /// True when this is a resend of an event already applied: nothing changed.
+    pub duplicate: bool,
+    /// Points the event itself credited (+) or debited (−) to its member's available and
+    /// pending points, catch-up (maturation, expiry, holds) excluded.
+    pub points: i64,
+    /// Movements of points between accounts, in order; they add up to zero.
+    pub postings: Vec<Posting>,
+    /// What the host should act on.
+    pub effects: Vec<Effect>,
+    /// Why each point of the event was credited or debited; adds up to `points` for earning.
+    pub explanation: Vec<ExplanationLine>,
+}
+
+/// An account of the ledger. Member accounts carry the member.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Account {
+    /// Source of every credit (goes negative).
+    Issued,
+    /// Points spent on rewards.
+    Redeemed,
+    /// Points that expired (breakage).
+    Expired,
+    /// Points of forgotten members.
+    Forfeited,
+    /// Reversals written off instead of leaving a debt (goes negative).
+    Forgiven,
+    /// A member's spendable points, net of debt.
+    Available(MemberId),
+    /// A member's points in the return window.
+    Pending(MemberId),
+    /// A member's points reserved by holds.
+    Held(MemberId),
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountRepr {
+    account: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    member: Option<MemberId>,
+}
+
+impl Serialize for Account {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (name, member) = match self {
+            Account::Issued => ("issued", None),
+            Account::Redeemed => ("redeemed", None),
+            Account::Expired => ("expired", None),
+            Account::Forfeited => ("forfeited", None),
+            Account::Forgiven => ("forgiven", None),
+            Account::Available(m) => ("available", Some(m.clone())),
+            Account::Pending(m) => ("pending", Some(m.clone())),
+            Account::Held(m) => ("held", Some(m.clone())),
+        };
+        AccountRepr {
+            account: name.to_owned(),
+            member,
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Account {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let r = AccountRepr::deserialize(d)?;
+        Ok(match (r.account.as_str(), r.member) {
+            ("issued", None) => Account::Issued,
+            ("redeemed", None) => Account::Redeemed,
+            ("expired", None) => Account::Expired,
+            ("forfeited", None) => Account::Forfeited,
+            ("forgiven", None) => Account::Forgiven,
+            ("available", Some(m)) => Account::Available(m),
+            ("pending", Some(m)) => Account::Pending(m),
+            ("held", Some(m)) => Account::Held(m),
+            (a, _) => return Err(D::Error::custom(format!("bad account {a}"))),
+        })
+    }
+}
+
+/// Why points moved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// Earned by a purchase.
+    Earn,
+    /// A bonus (signup, birthday, first purchase, referral).
+    Bonus,
+    /// Pending points matured.
+    Mature,
+    /// Points expired.
+    Expire,
+    /// A refund reversed earned points.
+    Reversal,
+    /// Points reserved by a hold.
+    Hold,
+    /// Held points returned (cancel or hold expiry).
+    Release,
+    /// Points spent on a reward.
+    Redeem,
+    /// Manual adjustment.
+    Adjust,
+    /// Transfer between members.
+    Transfer,
+    /// Points of a forgotten member.
+    Forfeit,
+    /// A shortfall or debt written off.
+    Forgive,
+}
+
+/// One movement of points from one account to another.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Posting {
+    /// When it happened (catch-up movements carry their own instant).
+    pub at: Instant,
+    /// Account debited.
+    pub from: Account,
+    /// Account credited.
+    pub to: Account,
+    /// Points moved (positive).
+    pub points: Points,
+    /// Why.
+    pub reason: Reason,
+}
+
+/// A bonus kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BonusKind {
+    /// At enrollment.
+    Signup,
+    /// On the birthday.
+    Birthday,
+    /// With the first purchase.
+    FirstPurchase,
+    /// To the referrer.
+    Referrer,
+    /// To the referee.
+    Referee,
+}
+
+/// What the host should act on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", deny_unknown_fields)]
+pub enum Effect {
+    /// A member's tier changed.
+    TierChanged {
+        /// Member.
+        member: MemberId,
+        /// Old tier.
+        from: String,
+        /// New tier.
+        to: String,
+        /// When.
+        at: Instant,
+    },
+    /// A member would fall at the end of the window.
+    TierAtRisk {
+        /// Member.
+        member: MemberId,
+        /// Current tier.
+        tier: String,
+        /// The tier the member falls to unless the metric grows.
+        falls_to: String,
+        /// When the window closes.
+        window_ends: Instant,
+        /// When the notice was raised.
+        at: Instant,
+    },
+    /// A lot's remaining points expired.
+    PointsExpired {
+        /// Member.
+        member: MemberId,
+        /// Points.
+        points: Points,
+        /// The lot's source event.
+        source: EventId,
+        /// When.
+        at: Instant,
+    },
+    /// A reward was issued.
+    RewardIssued {
+        /// Member.
+        member: MemberId,
+        /// Reward id.
+        reward: String,
+        /// Redemption (redeem event) id.
+        redemption: EventId,
+        /// Deterministic voucher code.
+        code: String,
+        /// When.
+        at: Instant,
+    },
+    /// A bonus was credited.
+    BonusAwarded {
+        /// Member.
+        member: MemberId,
+        /// Which bonus.
+        bonus: BonusKind,
+        /// Points.
+        points: Points,
+        /// When.
+        at: Instant,
+    },
+    /// A hold ran out and its points went back to their lots.
+    HoldExpired {
+        /// Member.
+        member: MemberId,
+        /// Redemption id.
+        redemption: EventId,
+        /// Points returned.
+        points: Points,
+        /// When.
+        at: Instant,
+    },
+    /// A forgotten member's points were forfeited.
+    PointsForfeited {
+        /// Member.
+        member: MemberId,
+        /// Points.
+        points: Points,
+        /// When.
+        at: Instant,
+    },
+    /// Points a member could not cover were written off.
+    PointsForgiven {
+        /// Member.
+        member: MemberId,
+        /// Points.
+        points: Points,
+        /// When.
+        at: Instant,
+    },
+}
+
+/// One line of an explanation: a contribution with its exact value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExplanationLine {
+    /// The member concerned.
+    pub member: MemberId,
+    /// What contributed: `base`, `rule`, `tier`, `rounding`, `bonus`, `reversal`, `redeem`,
+    /// `hold`, `release`, `adjust`, `transfer`, `forfeit`, `forgive`, `debt`.
+    pub kind: String,
+    /// Which one (rule id, tier id, bonus kind, lot source), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Exact points (a decimal string).
+    #[serde(with = "decimal_string")]
+    pub points: Decimal,
+}
+
+/// A member's balance, as in SEMANTICS §12.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Balance {
+    /// Member.
+    pub member: MemberId,
+    /// Current tier id.
+    pub tier: String,
+    /// Available lots' remaining points minus debt.
+    pub available: i64,
+    /// Pending points.
+    pub pending: i64,
+    /// Held points.
+    pub held: i64,
+    /// Debt left by reversals.
+    pub debt: i64,
+    /// Open lots in FIFO order.
+    pub lots: Vec<LotView>,
+}
+
+/// A lot as shown in a balance.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LotView {
+    /// Remaining points (not held).
+    pub points: i64,
+    /// `available` or `pending`.
+    pub state: String,
+    /// When earned.
+    pub earned_at: Instant,
+    /// When it expires (`null`: never).
+    pub expires_at: Option<Instant>,
+    /// Source event.
+    pub source: EventId,
+}
+
+/// Tier progress: what a receipt prints ("12 points to Gold").
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Progress {
+    /// Member.
+    pub member: MemberId,
+    /// Instant of the query.
+    pub at: Instant,
+    /// Current tier.
+    pub tier: String,
+    /// The metric in the current window (a decimal string).
+    #[serde(with = "decimal_string")]
+    pub metric: Decimal,
+    /// When the current window ends (for rolling windows: the next local midnight).
+    pub window_ends: Instant,
+    /// The next level, if any, and how much metric it still needs.
+    pub next: Option<ProgressStep>,
+    /// How much metric is still needed in this window to keep the current tier past
+    /// `window_ends` (0 when already secured).
+    #[serde(with = "decimal_string")]
+    pub to_keep: Decimal,
+}
+
+/// Distance to a level.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgressStep {
+    /// Level id.
+    pub tier: String,
+    /// Metric still needed (a decimal string).
+    #[serde(with = "decimal_string")]
+    pub needed: Decimal,
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs every test of the project, in every language, installing what the tests need.
+# Usage: scripts/test.sh        (from anywhere; works on a fresh machine with cargo)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "format"
+cargo fmt --all -- --check
+
+step "lint"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "rust tests (unit, integration, property, doc)"
+cargo test --workspace --locked
+
+echo
+echo "all test suites passed"
