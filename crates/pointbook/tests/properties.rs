@@ -1,0 +1,466 @@
+//! Property tests: the invariants of SEMANTICS §10 over random event streams of every type,
+//! with late events, duplicates, id conflicts and refunds after spending, under several
+//! program variants.
+#![allow(clippy::unwrap_used)]
+
+use pointbook::{Book, Error, Event, Program};
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+
+const ITEMS: &[(&str, &str)] = &[
+    ("LATTE", "coffee"),
+    ("CROISSANT", "pastry"),
+    ("GIFT", "gift_card"),
+    ("BEANS", "merch"),
+];
+const REWARDS: &[&str] = &["free-drink", "mug", "small", "nope"];
+
+/// Program variants: the sample, and variations of every policy.
+fn program(variant: u8) -> Program {
+    let base = pointbook::samples::BEAN_AND_LEAF.replace(
+        "[[rewards]]\nid = \"free-drink\"",
+        "[[rewards]]\nid = \"small\"\ncost = 30\nstock = 3\nhold_minutes = 90\n\n[[rewards]]\nid = \"free-drink\"",
+    );
+    let text = match variant {
+        0 => base,
+        1 => base
+            .replace("rolling = { days = 365 }", "inactivity = { days = 60 }")
+            .replace("shortfall = \"allow_negative\"", "shortfall = \"forgive\"")
+            .replace("window = \"calendar_year\"", "window = { rolling = { days = 30 } }\ndowngrade = \"one_down\"")
+            .replace("threshold = 300", "threshold = 40"),
+        2 => base
+            .replace(
+                "rolling = { days = 365 }",
+                "end_of_period = { period = \"month\", after = 1 }",
+            )
+            .replace("window = \"calendar_year\"", "window = \"anniversary\"\nat_risk_days = 20")
+            .replace("threshold = 300", "threshold = 60")
+            .replace("days = 14", "days = 0")
+            .replace("rounding = \"floor\"", "rounding = \"half_even\"")
+            .replace("birthday = 50", "birthday = 50\nfirst_purchase = 10\nqualifying = true\nreferral = { referrer = 20, referee = 10, min_spend = \"5.00\" }"),
+        _ => base
+            .replace("rolling = { days = 365 }", "rolling = { days = 20 }")
+            .replace("metric = \"points_earned\"", "metric = \"spend\"")
+            .replace("threshold = 300", "threshold = \"50.00\"")
+            .replace("rounding = \"floor\"", "rounding = \"ceil\"")
+            .replace("late_tolerance_days", "late_tolerance_days")
+            .replace("days = 14", "days = 3"),
+    };
+    Program::from_toml(&text).unwrap_or_else(|e| panic!("variant {variant}: {e}"))
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Enroll {
+        m: u8,
+        birthday: Option<(u32, u32)>,
+        referrer: Option<u8>,
+    },
+    Purchase {
+        m: u8,
+        lines: Vec<(usize, u32, u32)>,
+        app: bool,
+    },
+    Refund {
+        m: u8,
+        purchase: usize,
+        item: usize,
+        cents: Option<u32>,
+    },
+    Redeem {
+        m: u8,
+        reward: usize,
+        hold: bool,
+        then: Option<(bool, u32)>,
+    },
+    Settle {
+        m: u8,
+        redemption: usize,
+        confirm: bool,
+    },
+    Adjust {
+        m: u8,
+        points: i64,
+        allow_negative: bool,
+    },
+    Transfer {
+        m: u8,
+        to: u8,
+        points: i64,
+    },
+    Advance,
+    Forget {
+        m: u8,
+    },
+    Resend {
+        index: usize,
+    },
+    Conflict {
+        index: usize,
+    },
+}
+
+#[derive(Clone, Debug)]
+struct Step {
+    op: Op,
+    /// Minutes the clock moves before the event.
+    gap: u32,
+    /// Minutes the event is late (usually 0).
+    late: u32,
+}
+
+/// m0..m3 are enrolled at the start of every stream; m4 only by a generated `enroll`.
+fn member() -> impl Strategy<Value = u8> {
+    prop_oneof![9 => 0u8..4, 1 => Just(4u8)]
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        2 => (member(), proptest::option::of((1u32..13, 1u32..30)), proptest::option::of(member()))
+            .prop_map(|(m, birthday, referrer)| Op::Enroll { m, birthday, referrer }),
+        8 => (member(), proptest::collection::vec((0usize..ITEMS.len(), 0u32..20_000, 1u32..4), 1..4), any::<bool>())
+            .prop_map(|(m, lines, app)| Op::Purchase { m, lines, app }),
+        2 => (member(), 0usize..50, 0usize..ITEMS.len(), proptest::option::of(0u32..5_000))
+            .prop_map(|(m, purchase, item, cents)| Op::Refund { m, purchase, item, cents }),
+        3 => (member(), 0usize..REWARDS.len(), any::<bool>(), proptest::option::weighted(0.7, (any::<bool>(), 0u32..30)))
+            .prop_map(|(m, reward, hold, then)| Op::Redeem { m, reward, hold, then }),
+        3 => (member(), 0usize..3, any::<bool>())
+            .prop_map(|(m, redemption, confirm)| Op::Settle { m, redemption, confirm }),
+        1 => (member(), -300i64..300, any::<bool>())
+            .prop_map(|(m, points, allow_negative)| Op::Adjust { m, points, allow_negative }),
+        1 => (member(), member(), -5i64..200).prop_map(|(m, to, points)| Op::Transfer { m, to, points }),
+        1 => Just(Op::Advance),
+        1 => (3u8..5).prop_map(|m| Op::Forget { m }),
+        1 => (0usize..100).prop_map(|index| Op::Resend { index }),
+        1 => (0usize..100).prop_map(|index| Op::Conflict { index }),
+    ]
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    (
+        op(),
+        prop_oneof![3 => 0u32..120, 2 => 0u32..(60 * 24 * 3), 1 => 0u32..(60 * 24 * 120)],
+        prop_oneof![12 => Just(0u32), 1 => 0u32..(60 * 24 * 9)],
+    )
+        .prop_map(|(op, gap, late)| Step { op, gap, late })
+}
+
+fn instant(minutes: i64) -> String {
+    let t = chrono::DateTime::parse_from_rfc3339("2026-01-01T12:00:00Z").unwrap()
+        + chrono::Duration::minutes(minutes);
+    t.with_timezone(&chrono::Utc)
+        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+/// Turns steps into wire JSON events (some are meant to be rejected).
+fn events(steps: &[Step]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut clock: i64 = 0;
+    let mut purchases: Vec<(u8, String)> = Vec::new();
+    let mut redemptions: Vec<(u8, String)> = Vec::new();
+    for who in 0..4 {
+        out.push(
+            serde_json::json!({"type":"enroll","id":format!("start{who}"),"member":format!("m{who}"),
+                "at":instant(0),"birthday":format!("1992-0{}-2{}", who + 1, who * 3)})
+            .to_string(),
+        );
+        out.push(
+            serde_json::json!({"type":"adjust","id":format!("gift{who}"),"member":format!("m{who}"),
+                "at":instant(0),"points":400 + 300 * who,"reason":"welcome"})
+            .to_string(),
+        );
+    }
+    for (i, s) in steps.iter().enumerate() {
+        // Holds last 15 to 90 minutes: settle most of them in time.
+        let gap = match s.op {
+            Op::Settle { .. } => s.gap % 40,
+            _ => s.gap,
+        };
+        clock += i64::from(gap);
+        let at = instant(clock - i64::from(s.late));
+        let m = |m: &u8| format!("m{m}");
+        let json = match &s.op {
+            Op::Enroll {
+                m: who,
+                birthday,
+                referrer,
+            } => {
+                let mut e = serde_json::json!({"type":"enroll","id":format!("e{i}"),"member":m(who),"at":at});
+                if let Some((mo, d)) = birthday {
+                    e["birthday"] = format!("1992-{mo:02}-{d:02}").into();
+                }
+                if let Some(r) = referrer {
+                    e["referred_by"] = m(r).into();
+                }
+                e
+            }
+            Op::Purchase { m: who, lines, app } => {
+                let lines: Vec<_> = lines
+                    .iter()
+                    .map(|(item, cents, qty)| {
+                        serde_json::json!({"sku":ITEMS[*item].0,"category":ITEMS[*item].1,
+                            "amount":format!("{}.{:02}", cents / 100, cents % 100),"quantity":qty})
+                    })
+                    .collect();
+                purchases.push((*who, format!("p{i}")));
+                let mut e = serde_json::json!({"type":"purchase","id":format!("p{i}"),"member":m(who),"at":at,"lines":lines});
+                if *app {
+                    e["channel"] = "app".into();
+                }
+                e
+            }
+            Op::Refund {
+                m: who,
+                purchase,
+                item,
+                cents,
+            } => {
+                let (owner, pid) = purchases
+                    .get(*purchase % purchases.len().max(1))
+                    .cloned()
+                    .unwrap_or((*who, "p-none".into()));
+                let mut line = serde_json::json!({"sku":ITEMS[*item].0});
+                if let Some(c) = cents {
+                    line["amount"] = format!("{}.{:02}", c / 100, c % 100).into();
+                }
+                serde_json::json!({"type":"refund","id":format!("r{i}"),"member":m(&owner),"at":at,"purchase":pid,"lines":[line]})
+            }
+            Op::Redeem {
+                m: who,
+                reward,
+                hold,
+                then,
+            } => {
+                if *hold && *reward < 3 {
+                    redemptions.push((*who, format!("x{i}")));
+                }
+                let redeem = serde_json::json!({"type":"redeem","id":format!("x{i}"),"member":m(who),"at":at,"reward":REWARDS[*reward],"hold":hold});
+                match then {
+                    Some((confirm, minutes)) if *hold => {
+                        out.push(redeem.to_string());
+                        clock += i64::from(*minutes);
+                        let kind = if *confirm { "confirm" } else { "cancel" };
+                        serde_json::json!({"type":kind,"id":format!("y{i}"),"member":m(who),"at":instant(clock),"redemption":format!("x{i}")})
+                    }
+                    _ => redeem,
+                }
+            }
+            Op::Settle {
+                m: who,
+                redemption,
+                confirm,
+            } => {
+                let (owner, rid) = redemptions
+                    .len()
+                    .checked_sub(1 + *redemption)
+                    .and_then(|k| redemptions.get(k))
+                    .cloned()
+                    .unwrap_or((*who, "x-none".into()));
+                let kind = if *confirm { "confirm" } else { "cancel" };
+                serde_json::json!({"type":kind,"id":format!("s{i}"),"member":m(&owner),"at":at,"redemption":rid})
+            }
+            Op::Adjust {
+                m: who,
+                points,
+                allow_negative,
+            } => serde_json::json!({"type":"adjust","id":format!("a{i}"),
+                "member":m(who),"at":at,"points":points,"reason":"test","allow_negative":allow_negative}),
+            Op::Transfer { m: who, to, points } => {
+                serde_json::json!({"type":"transfer","id":format!("t{i}"),
+                "member":m(who),"to":m(to),"at":at,"points":points})
+            }
+            Op::Advance => serde_json::json!({"type":"advance","id":format!("v{i}"),"at":at}),
+            Op::Forget { m: who } => {
+                serde_json::json!({"type":"forget","id":format!("f{i}"),"member":m(who),"at":at})
+            }
+            Op::Resend { index } => match out.get(*index % out.len().max(1)) {
+                Some(prev) => serde_json::from_str(prev).unwrap(),
+                None => serde_json::json!({"type":"advance","id":format!("v{i}"),"at":at}),
+            },
+            Op::Conflict { index } => match out.get(*index % out.len().max(1)) {
+                Some(prev) => {
+                    let mut e: serde_json::Value = serde_json::from_str(prev).unwrap();
+                    e["at"] = at.into();
+                    if e["at"] == serde_json::from_str::<serde_json::Value>(prev).unwrap()["at"] {
+                        e["at"] = instant(clock + 1).into();
+                    }
+                    e
+                }
+                None => serde_json::json!({"type":"advance","id":format!("v{i}"),"at":at}),
+            },
+        };
+        out.push(json.to_string());
+    }
+    out
+}
+
+struct Run {
+    book: Book,
+    digests: Vec<String>,
+    outcomes: Vec<Result<String, &'static str>>,
+}
+
+/// Applies events one by one, checking the invariants after every step.
+fn run(program: Program, events: &[String]) -> Result<Run, TestCaseError> {
+    let mut book = Book::new(program);
+    let mut accepted: BTreeMap<String, String> = BTreeMap::new();
+    let mut digests = Vec::new();
+    let mut outcomes = Vec::new();
+    for json in events {
+        let event =
+            Event::from_json(json).map_err(|e| TestCaseError::fail(format!("{e}: {json}")))?;
+        let before = book.digest();
+        let canonical = event.to_json();
+        match book.apply(&event) {
+            Ok(o) => {
+                prop_assert!(
+                    o.postings.iter().all(|p| p.points.get() > 0),
+                    "non-positive posting: {json}"
+                );
+                if o.duplicate {
+                    prop_assert_eq!(
+                        &book.digest(),
+                        &before,
+                        "duplicate changed the book: {}",
+                        json
+                    );
+                    prop_assert_eq!(accepted.get(event.id().as_str()), Some(&canonical));
+                } else {
+                    prop_assert!(
+                        !accepted.contains_key(event.id().as_str()),
+                        "id reused: {}",
+                        json
+                    );
+                    accepted.insert(event.id().to_string(), canonical);
+                }
+                if let Err(e) = book.verify() {
+                    return Err(TestCaseError::fail(format!("after {json}: {e}")));
+                }
+                outcomes.push(Ok(serde_json::to_string(&o).unwrap()));
+            }
+            Err(e) => {
+                prop_assert_eq!(
+                    &book.digest(),
+                    &before,
+                    "rejected event changed the book: {}",
+                    json
+                );
+                if let Some(prev) = accepted.get(event.id().as_str()) {
+                    prop_assert!(prev != &canonical);
+                    prop_assert!(
+                        matches!(e, Error::IdConflict { .. }),
+                        "expected IdConflict, got {e}"
+                    );
+                }
+                outcomes.push(Err(e.code()));
+            }
+        }
+        digests.push(book.digest());
+    }
+    Ok(Run {
+        book,
+        digests,
+        outcomes,
+    })
+}
+
+fn steps() -> impl Strategy<Value = (u8, Vec<Step>)> {
+    (0u8..4, proptest::collection::vec(step(), 1..60))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(1500),
+        max_shrink_iters: 2000,
+        .. ProptestConfig::default()
+    })]
+
+    /// Every step keeps the accounts balanced and the lots equal to the balances; rejected
+    /// events and duplicates change nothing; an id is never reused.
+    #[test]
+    fn invariants_hold_after_every_event((variant, steps) in steps()) {
+        let events = events(&steps);
+        let first = run(program(variant), &events)?;
+        // The same events in the same order give the same outcomes and digests.
+        let second = run(program(variant), &events)?;
+        prop_assert_eq!(&first.outcomes, &second.outcomes);
+        prop_assert_eq!(&first.digests, &second.digests);
+        prop_assert_eq!(first.book.totals(), second.book.totals());
+    }
+
+    /// Snapshot, restore, continue equals never having stopped.
+    #[test]
+    fn snapshot_restore_continue_equals_straight_through((variant, steps) in steps(), cut in any::<prop::sample::Index>()) {
+        let events = events(&steps);
+        let cut = cut.index(events.len() + 1);
+        let straight = run(program(variant), &events)?;
+        let head = run(program(variant), &events[..cut])?;
+        let mut book = Book::restore(program(variant), &head.book.snapshot())
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(book.digest(), head.book.digest());
+        for json in &events[cut..] {
+            let _ = book.apply(&Event::from_json(json).unwrap());
+        }
+        prop_assert_eq!(book.digest(), straight.book.digest());
+    }
+
+    /// A quote is exactly what applying the purchase right then would do.
+    #[test]
+    fn quote_equals_apply((variant, steps) in steps(), lines in proptest::collection::vec((0usize..ITEMS.len(), 0u32..20_000, 1u32..4), 1..4), who in member(), gap in 0u32..(60 * 24 * 60)) {
+        let mut all = steps.clone();
+        all.push(Step { op: Op::Purchase { m: who, lines, app: false }, gap, late: 0 });
+        let events = events(&all);
+        let (last, head) = events.split_last().unwrap();
+        let mut book = run(program(variant), head)?.book;
+        let Event::Purchase(p) = Event::from_json(last).unwrap() else { unreachable!() };
+        let before = book.digest();
+        let quoted = book.quote(&p);
+        prop_assert_eq!(book.digest(), before);
+        let applied = book.apply(&Event::Purchase(p));
+        match (quoted, applied) {
+            (Ok(q), Ok(a)) => prop_assert_eq!(q, a),
+            (Err(q), Err(a)) => prop_assert_eq!(q, a),
+            (q, a) => prop_assert!(false, "quote {:?} but apply {:?}", q, a),
+        }
+    }
+}
+
+#[test]
+#[ignore = "diagnostic: prints what the generated streams exercise"]
+fn stream_coverage() {
+    use proptest::strategy::ValueTree;
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let mut stats: BTreeMap<String, usize> = BTreeMap::new();
+    for _ in 0..300 {
+        let (variant, steps) = steps().new_tree(&mut runner).unwrap().current();
+        let events = events(&steps);
+        let r = run(program(variant), &events).unwrap();
+        for (json, o) in events.iter().zip(&r.outcomes) {
+            let kind = Event::from_json(json).unwrap().kind();
+            let key = match o {
+                Ok(o) if o.contains("\"duplicate\":true") => format!("{kind} duplicate"),
+                Ok(o) => {
+                    for effect in [
+                        "TierChanged",
+                        "PointsExpired",
+                        "HoldExpired",
+                        "BonusAwarded",
+                        "RewardIssued",
+                        "TierAtRisk",
+                        "PointsForgiven",
+                    ] {
+                        if o.contains(effect) {
+                            *stats.entry(format!("effect {effect}")).or_default() += 1;
+                        }
+                    }
+                    format!("{kind} ok")
+                }
+                Err(code) => format!("{kind} {code}"),
+            };
+            *stats.entry(key).or_default() += 1;
+        }
+    }
+    for (k, v) in stats {
+        println!("{k:40} {v}");
+    }
+}
