@@ -43,7 +43,7 @@ fn program(variant: u8) -> Program {
             .replace("metric = \"points_earned\"", "metric = \"spend\"")
             .replace("threshold = 300", "threshold = \"50.00\"")
             .replace("rounding = \"floor\"", "rounding = \"ceil\"")
-            .replace("late_tolerance_days", "late_tolerance_days")
+            .replace("voucher_secret", "late_tolerance_days = 1\nvoucher_secret")
             .replace("days = 14", "days = 3"),
     };
     Program::from_toml(&text).unwrap_or_else(|e| panic!("variant {variant}: {e}"))
