@@ -1,0 +1,705 @@
+//! One test per rule of SEMANTICS.md that the worked examples do not reach.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+use common::*;
+use pointbook::{Book, Effect, Error, Event, Points, Program};
+
+fn at(s: &str) -> pointbook::Instant {
+    s.parse().unwrap()
+}
+
+fn with(replacements: &[(&str, &str)]) -> Book {
+    let mut text = pointbook::samples::BEAN_AND_LEAF.to_owned();
+    for (from, to) in replacements {
+        assert!(text.contains(from), "{from}");
+        text = text.replace(from, to);
+    }
+    Book::new(Program::from_toml(&text).unwrap())
+}
+
+fn program_file(name: &str) -> Book {
+    let path = format!(
+        "{}/../../examples/programs/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    Book::new(Program::parse(&std::fs::read_to_string(path).unwrap()).unwrap())
+}
+
+fn has(o: &pointbook::Outcome, f: impl Fn(&Effect) -> bool) -> bool {
+    o.effects.iter().any(f)
+}
+
+// ---- events: shape and errors -------------------------------------------------------------
+
+#[test]
+fn amounts_with_too_many_decimals_name_the_line() {
+    let mut b = book();
+    enroll(&mut b, "e1", "m1", "2026-01-10T15:00:00Z");
+    let e = b
+        .apply(&event(r#"{"type":"purchase","id":"p1","member":"m1","at":"2026-03-14T13:30:00Z","lines":[{"sku":"A","category":"coffee","amount":"1.00"},{"sku":"B","category":"coffee","amount":"4.755"}]}"#))
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "event p1: line 2: amount \"4.755\" has more decimals than USD allows"
+    );
+    assert_eq!(e.code(), "invalid_event");
+}
+
+#[test]
+fn malformed_events_are_typed_errors() {
+    let cases = [
+        (
+            r#"{"type":"purchase","id":"p1","member":"m1","at":"2026-03-14T13:30:00Z","lines":[{"sku":"A","amount":4.75}]}"#,
+            "p1",
+        ),
+        (
+            r#"{"type":"purchase","id":"p2","member":"m1","at":"2026-03-14T13:30:00Z","lines":[{"sku":"A","amount":"4.75","colour":"red"}]}"#,
+            "p2",
+        ),
+        (
+            r#"{"type":"purchase","id":"p3","member":"m1","at":"yesterday","lines":[]}"#,
+            "p3",
+        ),
+        (r#"{"type":"teleport","id":"p4"}"#, "p4"),
+        (
+            r#"{"type":"adjust","id":"a1","member":"m1","at":"2026-03-14T13:30:00Z","points":99999999999999999999,"reason":"x"}"#,
+            "a1",
+        ),
+        (r#"not json"#, "?"),
+        (r#"{"id":"x"}"#, "x"),
+    ];
+    for (json, id) in cases {
+        match Event::from_json(json) {
+            Err(Error::InvalidEvent { event, .. }) => assert_eq!(event, id, "{json}"),
+            other => panic!("{json}: {other:?}"),
+        }
+    }
+    let mut b = book();
+    enroll(&mut b, "e1", "m1", "2026-01-10T15:00:00Z");
+    for (json, code) in [
+        (
+            r#"{"type":"purchase","id":"n1","member":"m1","at":"2026-03-14T13:30:00Z","lines":[{"sku":"A","amount":"-1.00"}]}"#,
+            "invalid_event",
+        ),
+        (
+            r#"{"type":"purchase","id":"n2","member":"m1","at":"2026-03-14T13:30:00Z","lines":[]}"#,
+            "invalid_event",
+        ),
+        (
+            r#"{"type":"purchase","id":"n3","member":"m1","at":"2026-03-14T13:30:00Z","lines":[{"sku":"A","amount":"1.00","quantity":0}]}"#,
+            "invalid_event",
+        ),
+        (
+            r#"{"type":"purchase","id":"n4","member":"m9","at":"2026-03-14T13:30:00Z","lines":[{"sku":"A","amount":"1.00"}]}"#,
+            "unknown_member",
+        ),
+        (
+            r#"{"type":"enroll","id":"n5","member":"m1","at":"2026-03-14T13:30:00Z"}"#,
+            "member_exists",
+        ),
+        (
+            r#"{"type":"enroll","id":"n6","member":"m2","at":"2026-03-14T13:30:00Z","referred_by":"m2"}"#,
+            "invalid_event",
+        ),
+        (
+            r#"{"type":"transfer","id":"n7","member":"m1","to":"m1","at":"2026-03-14T13:30:00Z","points":5}"#,
+            "invalid_event",
+        ),
+        (
+            r#"{"type":"redeem","id":"n8","member":"m1","at":"2026-03-14T13:30:00Z","reward":"yacht"}"#,
+            "unknown_reward",
+        ),
+        (
+            r#"{"type":"confirm","id":"n9","member":"m1","at":"2026-03-14T13:30:00Z","redemption":"zz"}"#,
+            "unknown_redemption",
+        ),
+        (
+            r#"{"type":"refund","id":"n10","member":"m1","at":"2026-03-14T13:30:00Z","purchase":"zz","lines":[{"sku":"A"}]}"#,
+            "unknown_purchase",
+        ),
+        (
+            r#"{"type":"adjust","id":"n11","member":"m1","at":"2026-03-14T13:30:00Z","points":-26,"reason":"x"}"#,
+            "insufficient_points",
+        ),
+        (
+            r#"{"type":"purchase","id":"n12","member":"m1","at":"2026-03-14T13:30:00Z","lines":[{"sku":"A","category":"coffee","amount":"79228162514264337593543950335"}]}"#,
+            "overflow",
+        ),
+    ] {
+        assert_eq!(rejected(&mut b, json), code, "{json}");
+    }
+}
+
+#[test]
+fn overflowing_points_are_an_error_not_a_wrap() {
+    let mut b = book();
+    enroll(&mut b, "e1", "m1", "2026-01-10T15:00:00Z");
+    ok(
+        &mut b,
+        &format!(
+            r#"{{"type":"adjust","id":"a1","member":"m1","at":"2026-01-11T15:00:00Z","points":{},"reason":"x"}}"#,
+            i64::MAX - 100
+        ),
+    );
+    let code = rejected(
+        &mut b,
+        r#"{"type":"adjust","id":"a2","member":"m1","at":"2026-01-11T15:00:00Z","points":1000,"reason":"x"}"#,
+    );
+    assert_eq!(code, "overflow");
+    // A huge basket: the decimal earn overflows points.
+    let code = rejected(
+        &mut b,
+        r#"{"type":"purchase","id":"p1","member":"m1","at":"2026-01-12T15:00:00Z","lines":[{"sku":"A","category":"coffee","amount":"99999999999999999999999.00"}]}"#,
+    );
+    assert_eq!(code, "overflow");
+}
+
+// ---- time order ---------------------------------------------------------------------------
+
+#[test]
+fn late_events_use_their_own_instant_within_tolerance() {
+    let mut b = book();
+    enroll(&mut b, "e1", "m1", "2026-11-01T15:00:00Z");
+    buy(&mut b, "p2", "m1", "2026-12-08T15:00:00Z", &coffee("1.00"));
+    // Sent three days late: the weekend rule of its own instant applies.
+    let o = buy(&mut b, "p1", "m1", "2026-12-05T15:00:00Z", &coffee("10.00"));
+    assert_eq!(o.points, 20);
+    // Eight days late: rejected.
+    let code = rejected(
+        &mut b,
+        r#"{"type":"purchase","id":"p0","member":"m1","at":"2026-11-30T14:59:59Z","lines":[{"sku":"A","category":"coffee","amount":"1.00"}]}"#,
+    );
+    assert_eq!(code, "late_event");
+}
+
+#[test]
+fn a_late_purchase_whose_window_has_passed_matures_at_once() {
+    let mut b = with(&[("days = 14", "days = 2")]);
+    enroll(&mut b, "e1", "m1", "2026-01-10T15:00:00Z");
+    buy(&mut b, "p2", "m1", "2026-01-20T15:00:00Z", &coffee("1.00"));
+    buy(&mut b, "p1", "m1", "2026-01-15T15:00:00Z", &coffee("10.00"));
+    let bal = balance(&b, "m1");
+    let lot = bal.lots.iter().find(|l| l.source.as_str() == "p1").unwrap();
+    assert_eq!(lot.state, "available");
+    assert_eq!(bal.pending, 1);
+}
+
+// ---- bonuses ------------------------------------------------------------------------------
+
+#[test]
+fn birthday_bonus_at_local_midnight_once_a_year_and_29_february() {
+    let mut b = book();
+    ok(
+        &mut b,
+        r#"{"type":"enroll","id":"e1","member":"m1","at":"2026-01-10T15:00:00Z","birthday":"1992-02-29"}"#,
+    );
+    let o = b.advance(at("2026-02-28T04:59:59Z")).unwrap();
+    assert!(!has(&o, |e| matches!(e, Effect::BonusAwarded { .. })));
+    let o = b.advance(at("2026-02-28T05:00:00Z")).unwrap();
+    assert!(has(
+        &o,
+        |e| matches!(e, Effect::BonusAwarded { points, at: t, .. }
+        if *points == Points::new(50) && *t == at("2026-02-28T05:00:00Z"))
+    ));
+    assert_eq!(balance(&b, "m1").available, 75);
+    b.advance(at("2026-12-31T00:00:00Z")).unwrap();
+    assert_eq!(balance(&b, "m1").available, 75, "once a year");
+    // 2028 is a leap year: 29 February itself.
+    let o = b.advance(at("2028-03-01T00:00:00Z")).unwrap();
+    let days: Vec<String> = o
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::BonusAwarded { at, .. } => Some(at.to_rfc3339()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        days,
+        vec!["2027-02-28T05:00:00+00:00", "2028-02-29T05:00:00+00:00"]
+    );
+}
+
+#[test]
+fn referral_credits_both_once_when_the_first_purchase_reaches_the_minimum() {
+    let mut b = with(&[("birthday = 50", "birthday = 50\nfirst_purchase = 5\nreferral = { referrer = 100, referee = 40, min_spend = \"10.00\" }")]);
+    enroll(&mut b, "e0", "m0", "2026-01-01T15:00:00Z");
+    ok(
+        &mut b,
+        r#"{"type":"enroll","id":"e1","member":"m1","at":"2026-01-10T15:00:00Z","referred_by":"m0"}"#,
+    );
+    let o = buy(&mut b, "p1", "m1", "2026-01-11T15:00:00Z", &coffee("5.00"));
+    assert!(has(&o, |e| matches!(
+        e,
+        Effect::BonusAwarded {
+            bonus: pointbook::outcome::BonusKind::FirstPurchase,
+            ..
+        }
+    )));
+    assert!(!has(&o, |e| matches!(
+        e,
+        Effect::BonusAwarded {
+            bonus: pointbook::outcome::BonusKind::Referrer,
+            ..
+        }
+    )));
+    let o = buy(&mut b, "p2", "m1", "2026-01-12T15:00:00Z", &coffee("10.00"));
+    assert!(has(
+        &o,
+        |e| matches!(e, Effect::BonusAwarded { member, bonus: pointbook::outcome::BonusKind::Referrer, .. } if member.as_str() == "m0")
+    ));
+    assert_eq!(balance(&b, "m0").available, 125);
+    assert_eq!(balance(&b, "m1").available, 25 + 5 + 40);
+    let o = buy(&mut b, "p3", "m1", "2026-01-13T15:00:00Z", &coffee("50.00"));
+    assert!(o.effects.is_empty(), "once per referee");
+    assert_eq!(balance(&b, "m0").available, 125);
+}
+
+// ---- expiry -------------------------------------------------------------------------------
+
+#[test]
+fn end_of_period_expiry_year_after_one() {
+    let mut b = program_file("northwind-retail.toml");
+    enroll(&mut b, "e1", "m1", "2026-05-01T10:00:00Z");
+    buy(
+        &mut b,
+        "p1",
+        "m1",
+        "2026-05-02T10:00:00Z",
+        r#"{"sku":"SHIRT","category":"apparel","amount":"40.00"}"#,
+    );
+    let bal = balance(&b, "m1");
+    assert!(
+        bal.lots
+            .iter()
+            .all(|l| l.expires_at == Some(at("2027-12-31T23:00:00Z"))),
+        "{bal:?}"
+    );
+    b.advance(at("2027-12-31T22:59:59Z")).unwrap();
+    assert_eq!(b.totals().expired, 0);
+    b.advance(at("2027-12-31T23:00:00Z")).unwrap();
+    assert_eq!(b.totals().expired, 200 + 300 + 80);
+}
+
+#[test]
+fn inactivity_expiry_moves_with_each_purchase() {
+    let mut b = program_file("corner-cafe-punch-card.toml");
+    enroll(&mut b, "e1", "m1", "2026-01-05T10:00:00Z");
+    let o = buy(
+        &mut b,
+        "p1",
+        "m1",
+        "2026-01-06T10:00:00Z",
+        r#"{"sku":"FLAT-WHITE","category":"coffee","amount":"3.40","quantity":2},{"sku":"BUN","category":"bakery","amount":"2.10"}"#,
+    );
+    assert_eq!(o.points, 2);
+    buy(
+        &mut b,
+        "p2",
+        "m1",
+        "2026-06-01T10:00:00Z",
+        r#"{"sku":"LATTE","category":"coffee","amount":"3.60"}"#,
+    );
+    let bal = balance(&b, "m1");
+    assert_eq!(bal.available, 3);
+    // 180 days after 2026-06-01 (BST), local midnight in winter: 2026-11-28T00:00Z.
+    assert!(
+        bal.lots
+            .iter()
+            .all(|l| l.expires_at == Some(at("2026-11-28T00:00:00Z"))),
+        "{bal:?}"
+    );
+    let o = b.advance(at("2026-11-28T00:00:00Z")).unwrap();
+    assert!(has(&o, |e| matches!(e, Effect::PointsExpired { .. })));
+    assert_eq!(b.totals().expired, 3);
+}
+
+#[test]
+fn transfers_keep_the_original_expiry() {
+    let mut b = book();
+    enroll(&mut b, "e1", "m1", "2026-01-10T15:00:00Z");
+    enroll(&mut b, "e2", "m2", "2026-05-10T15:00:00Z");
+    ok(
+        &mut b,
+        r#"{"type":"transfer","id":"t1","member":"m1","to":"m2","at":"2026-07-03T10:00:00Z","points":20}"#,
+    );
+    let bal = balance(&b, "m2");
+    let t = bal.lots.iter().find(|l| l.source.as_str() == "t1").unwrap();
+    assert_eq!(t.expires_at, Some(at("2027-01-10T05:00:00Z")));
+    assert_eq!(bal.available, 45);
+    assert_eq!(balance(&b, "m1").available, 5);
+    let t = with(&[("allowed = true", "allowed = false")]);
+    let mut t = t;
+    enroll(&mut t, "e1", "m1", "2026-01-10T15:00:00Z");
+    enroll(&mut t, "e2", "m2", "2026-01-10T15:00:00Z");
+    assert_eq!(
+        rejected(
+            &mut t,
+            r#"{"type":"transfer","id":"t1","member":"m1","to":"m2","at":"2026-07-03T10:00:00Z","points":1}"#
+        ),
+        "transfers_disabled"
+    );
+}
+
+// ---- tiers --------------------------------------------------------------------------------
+
+#[test]
+fn anniversary_windows_follow_the_enrollment_date() {
+    let mut b = with(&[("window = \"calendar_year\"", "window = \"anniversary\"")]);
+    enroll(&mut b, "e1", "m1", "2026-06-15T15:00:00Z");
+    buy(
+        &mut b,
+        "p1",
+        "m1",
+        "2026-07-01T15:00:00Z",
+        &coffee("300.00"),
+    );
+    assert_eq!(balance(&b, "m1").tier, "gold");
+    // Won in membership year 1 (to 2027-06-15): holds through year 2, falls at 2028-06-15.
+    b.advance(at("2028-06-15T03:59:59Z")).unwrap();
+    assert_eq!(balance(&b, "m1").tier, "gold");
+    let o = b.advance(at("2028-06-15T04:00:00Z")).unwrap();
+    assert!(has(
+        &o,
+        |e| matches!(e, Effect::TierChanged { to, .. } if to == "green")
+    ));
+}
+
+#[test]
+fn rolling_windows_fall_at_the_midnight_the_points_leave() {
+    let mut b = with(&[(
+        "window = \"calendar_year\"",
+        "window = { rolling = { days = 30 } }",
+    )]);
+    enroll(&mut b, "e1", "m1", "2026-03-01T15:00:00Z");
+    buy(
+        &mut b,
+        "p1",
+        "m1",
+        "2026-03-02T15:00:00Z",
+        &coffee("300.00"),
+    );
+    assert_eq!(balance(&b, "m1").tier, "gold");
+    // Day 2026-03-02 leaves the 30-day window at 00:00 local on 2026-04-01 (EDT).
+    b.advance(at("2026-04-01T03:59:59Z")).unwrap();
+    assert_eq!(balance(&b, "m1").tier, "gold");
+    let o = b.advance(at("2026-04-01T04:00:00Z")).unwrap();
+    assert!(has(
+        &o,
+        |e| matches!(e, Effect::TierChanged { to, .. } if to == "green")
+    ));
+}
+
+#[test]
+fn one_down_limits_a_fall_to_one_level_per_boundary() {
+    let mut b = program_file("northwind-retail.toml");
+    enroll(&mut b, "e1", "m1", "2026-01-05T10:00:00Z");
+    buy(
+        &mut b,
+        "p1",
+        "m1",
+        "2026-02-01T10:00:00Z",
+        r#"{"sku":"TENT","category":"outdoor","amount":"2500.00"}"#,
+    );
+    assert_eq!(balance(&b, "m1").tier, "gold");
+    b.advance(at("2028-01-01T00:00:00Z")).unwrap();
+    assert_eq!(
+        balance(&b, "m1").tier,
+        "silver",
+        "one level at the 2028 boundary"
+    );
+    b.advance(at("2029-01-01T00:00:00Z")).unwrap();
+    assert_eq!(balance(&b, "m1").tier, "bronze");
+}
+
+#[test]
+fn tier_at_risk_is_raised_before_the_window_closes() {
+    let mut b = program_file("northwind-retail.toml");
+    enroll(&mut b, "e1", "m1", "2026-01-05T10:00:00Z");
+    buy(
+        &mut b,
+        "p1",
+        "m1",
+        "2026-02-01T10:00:00Z",
+        r#"{"sku":"TENT","category":"outdoor","amount":"600.00"}"#,
+    );
+    // 2027: nothing bought; 30 days before 2028-01-01 local the member is told.
+    let o = b.advance(at("2027-12-02T00:00:00Z")).unwrap();
+    assert!(
+        has(
+            &o,
+            |e| matches!(e, Effect::TierAtRisk { tier, falls_to, window_ends, .. }
+        if tier == "silver" && falls_to == "bronze" && *window_ends == at("2027-12-31T23:00:00Z"))
+        ),
+        "{:?}",
+        o.effects
+    );
+}
+
+#[test]
+fn progress_says_what_is_needed() {
+    let mut b = book();
+    enroll(&mut b, "e1", "m1", "2026-01-10T15:00:00Z");
+    buy(
+        &mut b,
+        "p1",
+        "m1",
+        "2026-08-01T15:00:00Z",
+        &coffee("288.00"),
+    );
+    let p = b
+        .progress(&"m1".into(), at("2026-08-02T15:00:00Z"))
+        .unwrap();
+    assert_eq!(p.tier, "green");
+    let next = p.next.unwrap();
+    assert_eq!(
+        (next.tier.as_str(), next.needed.to_string().as_str()),
+        ("gold", "12")
+    );
+    assert_eq!(p.window_ends, at("2027-01-01T05:00:00Z"));
+}
+
+// ---- rewards ------------------------------------------------------------------------------
+
+fn rich(b: &mut Book, member: &str, points: i64) {
+    enroll(b, &format!("e-{member}"), member, "2026-01-10T15:00:00Z");
+    ok(
+        b,
+        &format!(
+            r#"{{"type":"adjust","id":"a-{member}","member":"{member}","at":"2026-01-10T15:00:00Z","points":{points},"reason":"test"}}"#
+        ),
+    );
+}
+
+#[test]
+fn reward_rejections_change_nothing() {
+    let mut b = book();
+    rich(&mut b, "m1", 5000);
+    assert_eq!(
+        rejected(
+            &mut b,
+            r#"{"type":"redeem","id":"x1","member":"m1","at":"2026-02-01T15:00:00Z","reward":"mug"}"#
+        ),
+        "tier_too_low"
+    );
+    buy(
+        &mut b,
+        "p1",
+        "m1",
+        "2026-02-01T15:00:00Z",
+        &coffee("300.00"),
+    );
+    ok(
+        &mut b,
+        r#"{"type":"redeem","id":"x2","member":"m1","at":"2026-02-02T15:00:00Z","reward":"mug"}"#,
+    );
+    assert_eq!(
+        rejected(
+            &mut b,
+            r#"{"type":"redeem","id":"x3","member":"m1","at":"2026-02-03T15:00:00Z","reward":"mug"}"#
+        ),
+        "limit_reached"
+    );
+    // A new calendar year, a new limit.
+    ok(
+        &mut b,
+        r#"{"type":"redeem","id":"x4","member":"m1","at":"2027-01-03T15:00:00Z","reward":"mug"}"#,
+    );
+    let mut poor = book();
+    enroll(&mut poor, "e1", "m2", "2026-01-10T15:00:00Z");
+    assert_eq!(
+        rejected(
+            &mut poor,
+            r#"{"type":"redeem","id":"x5","member":"m2","at":"2026-02-03T15:00:00Z","reward":"free-drink"}"#
+        ),
+        "insufficient_points"
+    );
+}
+
+#[test]
+fn stock_counts_holds_and_cancel_gives_it_back() {
+    let mut b = with(&[(
+        "id = \"free-drink\"\ncost = 150",
+        "id = \"free-drink\"\ncost = 150\nstock = 1",
+    )]);
+    rich(&mut b, "m1", 1000);
+    rich(&mut b, "m2", 1000);
+    ok(
+        &mut b,
+        r#"{"type":"redeem","id":"x1","member":"m1","at":"2026-02-01T15:00:00Z","reward":"free-drink","hold":true}"#,
+    );
+    assert_eq!(
+        rejected(
+            &mut b,
+            r#"{"type":"redeem","id":"x2","member":"m2","at":"2026-02-01T15:01:00Z","reward":"free-drink"}"#
+        ),
+        "out_of_stock"
+    );
+    let before = balance(&b, "m1");
+    let o = ok(
+        &mut b,
+        r#"{"type":"cancel","id":"c1","member":"m1","at":"2026-02-01T15:02:00Z","redemption":"x1"}"#,
+    );
+    assert_eq!(o.points, 150);
+    assert_eq!(balance(&b, "m1").available, before.available + 150);
+    assert_eq!(
+        rejected(
+            &mut b,
+            r#"{"type":"confirm","id":"c2","member":"m1","at":"2026-02-01T15:03:00Z","redemption":"x1"}"#
+        ),
+        "hold_not_active"
+    );
+    let o = ok(
+        &mut b,
+        r#"{"type":"redeem","id":"x2","member":"m2","at":"2026-02-01T15:04:00Z","reward":"free-drink","hold":true}"#,
+    );
+    assert!(o.effects.is_empty(), "a hold issues nothing yet");
+    let o = ok(
+        &mut b,
+        r#"{"type":"confirm","id":"c3","member":"m2","at":"2026-02-01T15:05:00Z","redemption":"x2"}"#,
+    );
+    assert!(has(
+        &o,
+        |e| matches!(e, Effect::RewardIssued { code, .. } if code.len() == 19)
+    ));
+    assert_eq!(b.totals().redeemed, 150);
+}
+
+#[test]
+fn voucher_codes_are_the_same_on_replay_and_differ_per_redemption() {
+    let run = || {
+        let mut b = book();
+        rich(&mut b, "m1", 1000);
+        let codes: Vec<String> = ["x1", "x2"]
+            .iter()
+            .flat_map(|id| {
+                let o = ok(&mut b, &format!(r#"{{"type":"redeem","id":"{id}","member":"m1","at":"2026-02-01T15:00:00Z","reward":"free-drink"}}"#));
+                o.effects.into_iter().filter_map(|e| match e {
+                    Effect::RewardIssued { code, .. } => Some(code),
+                    _ => None,
+                })
+            })
+            .collect();
+        codes
+    };
+    let a = run();
+    assert_eq!(a, run());
+    assert_eq!(a.len(), 2);
+    assert_ne!(a[0], a[1]);
+}
+
+#[test]
+fn a_hold_returned_after_its_lot_expired_expires_at_once() {
+    let mut b = with(&[
+        ("rolling = { days = 365 }", "rolling = { days = 1 }"),
+        (
+            "id = \"free-drink\"\ncost = 150",
+            "id = \"free-drink\"\ncost = 150\nhold_minutes = 600",
+        ),
+    ]);
+    enroll(&mut b, "e1", "m1", "2026-01-10T15:00:00Z");
+    ok(
+        &mut b,
+        r#"{"type":"adjust","id":"a1","member":"m1","at":"2026-01-10T20:00:00Z","points":200,"reason":"test"}"#,
+    );
+    ok(
+        &mut b,
+        r#"{"type":"redeem","id":"x1","member":"m1","at":"2026-01-10T22:00:00Z","reward":"free-drink","hold":true}"#,
+    );
+    // The lot expires at 2026-01-11T05:00Z while held; the hold lapses at 08:00Z.
+    let o = b.advance(at("2026-01-11T09:00:00Z")).unwrap();
+    assert!(has(&o, |e| matches!(e, Effect::HoldExpired { .. })));
+    assert_eq!(b.totals().expired, 25 + 200);
+    assert_eq!(balance(&b, "m1").available, 0);
+}
+
+// ---- forget, snapshots --------------------------------------------------------------------
+
+#[test]
+fn forget_forfeits_points_and_erases_personal_data() {
+    let mut b = book();
+    ok(
+        &mut b,
+        r#"{"type":"enroll","id":"e1","member":"m1","at":"2026-01-10T15:00:00Z","birthday":"1990-05-01","attributes":{"email":"a@b.c"}}"#,
+    );
+    buy(&mut b, "p1", "m1", "2026-02-01T15:00:00Z", &coffee("40.00"));
+    let o = ok(
+        &mut b,
+        r#"{"type":"forget","id":"f1","member":"m1","at":"2026-02-02T15:00:00Z"}"#,
+    );
+    assert_eq!(o.points, -65);
+    assert_eq!(b.totals().forfeited, 65);
+    let snapshot = String::from_utf8(b.snapshot()).unwrap();
+    assert!(
+        !snapshot.contains("a@b.c") && !snapshot.contains("1990-05-01"),
+        "personal data left"
+    );
+    assert_eq!(
+        rejected(
+            &mut b,
+            r#"{"type":"refund","id":"r1","member":"m1","at":"2026-02-03T15:00:00Z","purchase":"p1","lines":[{"sku":"COFFEE"}]}"#
+        ),
+        "member_closed"
+    );
+    assert_eq!(
+        rejected(
+            &mut b,
+            r#"{"type":"enroll","id":"e2","member":"m1","at":"2026-02-03T15:00:00Z"}"#
+        ),
+        "member_exists"
+    );
+}
+
+#[test]
+fn snapshots_refuse_other_programs_versions_and_tampering() {
+    let mut b = book();
+    enroll(&mut b, "e1", "m1", "2026-01-10T15:00:00Z");
+    let snap = b.snapshot();
+    let other = Program::parse(
+        &std::fs::read_to_string(format!(
+            "{}/../../examples/programs/corner-cafe-punch-card.toml",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        Book::restore(other, &snap).unwrap_err().code(),
+        "program_mismatch"
+    );
+    assert_eq!(
+        Book::restore(bean_and_leaf(), b"garbage")
+            .unwrap_err()
+            .code(),
+        "invalid_snapshot"
+    );
+    let text = String::from_utf8(snap.clone()).unwrap();
+    let v2 = text.replacen("\"version\":1", "\"version\":2", 1);
+    let e = Book::restore(bean_and_leaf(), v2.as_bytes()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "invalid snapshot: version 2 is not supported (this build reads 1)"
+    );
+    let tampered = text.replacen("\"available\":25", "\"available\":2500", 1);
+    assert_ne!(tampered, text);
+    let e = Book::restore(bean_and_leaf(), tampered.as_bytes()).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("invalid snapshot: inconsistent state"),
+        "{e}"
+    );
+    let restored = Book::restore(bean_and_leaf(), &snap).unwrap();
+    assert_eq!(restored.digest(), b.digest());
+}
+
+#[test]
+fn outcomes_round_trip_through_json() {
+    let mut b = book();
+    enroll(&mut b, "e1", "m1", "2026-01-10T15:00:00Z");
+    let o = buy(&mut b, "p1", "m1", "2026-03-14T13:30:00Z", BASKET_A);
+    let json = serde_json::to_string(&o).unwrap();
+    let back: pointbook::Outcome = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, o);
+    assert!(json.contains(r#""from":{"account":"issued"},"to":{"account":"pending","member":"m1"},"points":11,"reason":"earn""#), "{json}");
+}
