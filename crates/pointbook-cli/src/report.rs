@@ -9,24 +9,25 @@ use std::time::Instant as Clock;
 /// -0.75 / = 11 points".
 pub fn explain_table(o: &Outcome) -> String {
     let mut s = format!("{} {} at {}\n", o.kind, o.event, o.at.to_rfc3339());
-    let mut earn = Decimal::ZERO;
-    for l in &o.explanation {
-        let label = match (&l.kind[..], &l.name) {
-            ("base", _) => "base".to_owned(),
-            ("rounding", _) => "rounding".to_owned(),
-            (kind, Some(name)) => format!("{kind} {name}"),
-            (kind, None) => kind.to_owned(),
-        };
-        s.push_str(&format!("  {label:<32} {:>12}\n", l.points.to_string()));
-        if matches!(&l.kind[..], "base" | "rule" | "tier" | "rounding") {
-            earn += l.points;
-        }
+    let row = |label: String, value: String| format!("  {label:<32} {value:>12}\n");
+    let is_earn = |kind: &str| matches!(kind, "base" | "rule" | "tier" | "rounding");
+    let label = |l: &pointbook::ExplanationLine| match &l.name {
+        Some(name) if l.kind != "base" && l.kind != "rounding" => format!("{} {name}", l.kind),
+        _ => l.kind.clone(),
+    };
+    let (earn, other): (Vec<_>, Vec<_>) = o.explanation.iter().partition(|l| is_earn(&l.kind));
+    for l in &earn {
+        s.push_str(&row(label(l), l.points.to_string()));
     }
-    s.push_str(&format!(
-        "  {:<32} {:>12}\n",
-        "=",
-        format!("{} points", o.points)
-    ));
+    if !earn.is_empty() {
+        s.push_str(&row("=".into(), format!("{} points", o.points)));
+    }
+    for l in &other {
+        s.push_str(&row(
+            format!("{} ({})", label(l), l.member),
+            l.points.to_string(),
+        ));
+    }
     for e in &o.effects {
         s.push_str(&format!(
             "  effect: {}\n",

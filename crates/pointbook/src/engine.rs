@@ -993,10 +993,14 @@ fn bonus(
         points: Points::new(points),
         at,
     });
-    let name = serde_json::to_value(kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned));
-    j.explain(m, "bonus", name, Decimal::from(points));
+    // The explanation covers what the event itself credits; a birthday is credited by the
+    // clock passing it (catch-up), and its effect is its explanation.
+    if kind != BonusKind::Birthday {
+        let name = serde_json::to_value(kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned));
+        j.explain(m, "bonus", name, Decimal::from(points));
+    }
     if p.spec().bonuses.qualifying && p.tier_metric() == TierMetric::PointsEarned {
         add_metric(p, m, at, Decimal::from(points));
         upgrade_tier(p, j, m, at.max(m.clock));
