@@ -317,6 +317,23 @@ fn run(program: Program, events: &[String]) -> Result<Run, TestCaseError> {
                     o.postings.iter().all(|p| p.points.get() > 0),
                     "non-positive posting: {json}"
                 );
+                if let Event::Purchase(_) = &event {
+                    // SEMANTICS §3.6: the contributions and the rounding add up to the points.
+                    let earn: rust_decimal::Decimal = o
+                        .explanation
+                        .iter()
+                        .filter(|l| {
+                            matches!(l.kind.as_str(), "base" | "rule" | "tier" | "rounding")
+                        })
+                        .map(|l| l.points)
+                        .sum();
+                    prop_assert_eq!(
+                        earn,
+                        rust_decimal::Decimal::from(o.points),
+                        "explanation of {}",
+                        json
+                    );
+                }
                 if o.duplicate {
                     prop_assert_eq!(
                         &book.digest(),
