@@ -30,6 +30,11 @@ pub use program::Program;
 /// An instant: UTC, RFC 3339 on the wire.
 pub type Instant = chrono::DateTime<chrono::Utc>;
 
+/// The project README's examples, compiled and run as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ProjectReadme;
+
 /// Bundled sample programs.
 pub mod samples {
     /// Bean & Leaf, the café program of SEMANTICS §11 (TOML).
