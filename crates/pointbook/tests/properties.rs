@@ -481,3 +481,60 @@ fn stream_coverage() {
         println!("{k:40} {v}");
     }
 }
+
+/// Valid inputs with random bytes changed, inserted or removed.
+fn mutated(valid: &'static [&'static str]) -> impl Strategy<Value = String> {
+    (
+        0usize..valid.len(),
+        proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..3), 1..6),
+    )
+        .prop_map(move |(which, edits)| {
+            let mut bytes = valid[which].as_bytes().to_vec();
+            for (at, byte, kind) in edits {
+                let i = at.index(bytes.len().max(1));
+                match kind {
+                    0 if i < bytes.len() => bytes[i] = byte,
+                    1 => bytes.insert(i.min(bytes.len()), byte),
+                    _ if i < bytes.len() => {
+                        bytes.remove(i);
+                    }
+                    _ => {}
+                }
+            }
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+}
+
+const VALID_EVENTS: &[&str] = &[
+    r#"{"type":"purchase","id":"p1","member":"m1","at":"2026-03-14T13:30:00Z","channel":"store","lines":[{"sku":"LATTE","category":"coffee","amount":"4.75","quantity":1},{"sku":"CROISSANT","category":"pastry","amount":"3.50"}]}"#,
+    r#"{"type":"refund","id":"r1","member":"m1","at":"2026-03-16T14:00:00Z","purchase":"p1","lines":[{"sku":"CROISSANT","amount":"3.50"}]}"#,
+    r#"{"type":"redeem","id":"x1","member":"m1","at":"2026-03-16T15:00:00Z","reward":"free-drink","hold":true}"#,
+    r#"{"type":"adjust","id":"a1","member":"m1","at":"2026-03-16T10:00:00Z","points":-20,"reason":"goodwill"}"#,
+    r#"{"type":"enroll","id":"e2","member":"m2","at":"2026-03-10T15:00:00Z","birthday":"1990-02-28","referred_by":"m1"}"#,
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, .. ProptestConfig::default() })]
+
+    /// Garbage in gives a typed error out, never a panic, and a rejected event changes nothing.
+    #[test]
+    fn mangled_events_never_panic(json in mutated(VALID_EVENTS)) {
+        let mut book = Book::new(program(0));
+        book.apply_json(r#"{"type":"enroll","id":"e1","member":"m1","at":"2026-01-10T15:00:00Z"}"#).unwrap();
+        book.apply_json(r#"{"type":"purchase","id":"p1","member":"m1","at":"2026-03-14T13:30:00Z","lines":[{"sku":"LATTE","category":"coffee","amount":"4.75"},{"sku":"CROISSANT","category":"pastry","amount":"3.50"}]}"#).unwrap();
+        let before = book.digest();
+        if book.apply_json(&json).is_err() {
+            prop_assert_eq!(book.digest(), before);
+        }
+        prop_assert!(book.verify().is_ok());
+    }
+
+    /// Mangled programs load or give an `InvalidProgram` error, never a panic.
+    #[test]
+    fn mangled_programs_never_panic(text in mutated(&[pointbook::samples::BEAN_AND_LEAF])) {
+        match Program::parse(&text) {
+            Ok(_) => {}
+            Err(e) => prop_assert_eq!(e.code(), "invalid_program"),
+        }
+    }
+}
