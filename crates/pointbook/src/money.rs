@@ -87,10 +87,7 @@ pub mod opt_decimal_string {
 pub mod lenient_decimal {
     use super::*;
 
-    /// Writes the decimal as a string.
-    pub fn serialize<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(d)
-    }
+    pub use super::decimal_string::serialize;
 
     /// Reads a decimal from a string or an integer.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
@@ -116,6 +113,19 @@ pub mod lenient_decimal {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+/// Serde helpers for optional program decimals (string or integer).
+pub mod opt_lenient_decimal {
+    pub use super::opt_decimal_string::serialize;
+    use super::*;
+
+    /// Reads an optional decimal from a string or an integer.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+        #[derive(Deserialize)]
+        struct W(#[serde(with = "super::lenient_decimal")] Decimal);
+        Ok(Option::<W>::deserialize(d)?.map(|w| w.0))
     }
 }
 

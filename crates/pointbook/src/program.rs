@@ -104,7 +104,11 @@ pub struct RuleSpec {
     /// Unique id, named in explanations.
     pub id: String,
     /// Award: this percentage of the base of matching lines.
-    #[serde(default, with = "opt_lenient", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "money::opt_lenient_decimal",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub bonus_percent: Option<Decimal>,
     /// Award: these points per unit of matching lines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -132,10 +136,10 @@ pub struct RuleSpec {
     )]
     pub min_basket: Option<Decimal>,
     /// First local date the rule is active.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, with = "opt_date", skip_serializing_if = "Option::is_none")]
     pub from: Option<NaiveDate>,
     /// Last local date the rule is active (inclusive).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, with = "opt_date", skip_serializing_if = "Option::is_none")]
     pub until: Option<NaiveDate>,
     /// Local weekdays the rule is active (`["sat", "sun"]`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -391,21 +395,38 @@ pub struct RefundSpec {
     pub shortfall: Shortfall,
 }
 
-mod opt_lenient {
-    use rust_decimal::Decimal;
-    use serde::{Deserialize, Deserializer, Serializer};
+/// Optional local dates: a string (`"2026-12-05"`) or a TOML date (`2026-12-05`).
+mod opt_date {
+    use chrono::NaiveDate;
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(d: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Text(String),
+        Toml(toml::value::Datetime),
+    }
+
+    pub fn serialize<S: Serializer>(d: &Option<NaiveDate>, s: S) -> Result<S::Ok, S::Error> {
         match d {
             Some(d) => s.collect_str(d),
             None => s.serialize_none(),
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-        #[derive(Deserialize)]
-        struct W(#[serde(with = "crate::money::lenient_decimal")] Decimal);
-        Ok(Option::<W>::deserialize(d)?.map(|w| w.0))
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+        let date = match Option::<Repr>::deserialize(d)? {
+            None => return Ok(None),
+            Some(Repr::Text(t)) => t.parse::<NaiveDate>().ok(),
+            Some(Repr::Toml(t)) => t
+                .date
+                .filter(|_| t.time.is_none() && t.offset.is_none())
+                .and_then(|d| {
+                    NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
+                }),
+        };
+        date.map(Some)
+            .ok_or_else(|| D::Error::custom("expected a local date, e.g. 2026-12-05"))
     }
 }
 

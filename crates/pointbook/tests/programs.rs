@@ -126,3 +126,18 @@ fn implicit_single_level_without_tiers() {
     assert_eq!(p.levels().len(), 1);
     assert_eq!(p.levels()[0].id, "member");
 }
+
+#[test]
+fn dates_may_be_toml_dates_or_strings() {
+    let b = pointbook::samples::BEAN_AND_LEAF;
+    let native = Program::from_toml(&b.replace("\"2026-12-05\"", "2026-12-05")).unwrap();
+    assert_eq!(
+        native.fingerprint(),
+        Program::from_toml(b).unwrap().fingerprint()
+    );
+    let e = error(&b.replace("\"2026-12-05\"", "2026-12-05T10:00:00"));
+    assert_eq!(
+        e,
+        "earning.rules[1].from: expected a local date, e.g. 2026-12-05"
+    );
+}
