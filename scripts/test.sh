@@ -15,5 +15,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "rust tests (unit, integration, property, doc)"
 cargo test --workspace --locked
 
+step "C API (sanitizers, valgrind, C++, pkg-config, CMake)"
+bindings/c/test.sh
+
 echo
 echo "all test suites passed"
