@@ -18,5 +18,8 @@ cargo test --workspace --locked
 step "C API (sanitizers, valgrind, C++, pkg-config, CMake)"
 bindings/c/test.sh
 
+step "Python package (wheel in .venv, stubtest, pytest)"
+bindings/python/test.sh
+
 echo
 echo "all test suites passed"

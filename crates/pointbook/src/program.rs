@@ -474,9 +474,16 @@ impl Program {
         let mut de = serde_json::Deserializer::from_str(text);
         let spec: ProgramSpec = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let path = e.path().to_string();
+            let inner = e.into_inner();
+            let mut message = inner.to_string();
+            // The path already says where; drop serde_json's " at line 1 column 412".
+            let position = format!(" at line {} column {}", inner.line(), inner.column());
+            if path != "." && message.ends_with(&position) {
+                message.truncate(message.len() - position.len());
+            }
             Error::InvalidProgram {
                 path: if path == "." { "program".into() } else { path },
-                message: e.into_inner().to_string(),
+                message,
             }
         })?;
         Program::from_spec(spec)

@@ -1,0 +1,468 @@
+"""Pointbook: an embeddable loyalty-program engine, exact to the point.
+
+A :class:`Program` says how members earn, how points mature and expire, which tiers and
+rewards exist. A :class:`Book` holds the state of one program and changes only by events
+(dicts in the wire format of SEMANTICS §12), each giving an :class:`Outcome`. :func:`replay`
+runs a whole history (pyarrow, pandas or polars tables, or an iterable of dicts) with the GIL
+released and returns Arrow tables.
+
+Python values map naturally: ``decimal.Decimal`` (or strings) for money, timezone-aware
+``datetime`` for instants (naive ones are refused), ``datetime.date`` for birthdays.
+
+>>> import pointbook
+>>> book = pointbook.Book(pointbook.Program.sample())
+>>> book.apply({"type": "enroll", "id": "e1", "member": "m1", "at": "2026-01-10T15:00:00Z"}).points
+25
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import decimal as _decimal
+import json as _json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Union
+
+import pyarrow as _pa
+
+from . import _native
+from ._errors import (
+    HoldNotActive,
+    IdConflict,
+    InsufficientPoints,
+    InternalError,
+    InvalidEvent,
+    InvalidProgram,
+    InvalidSnapshot,
+    LateEvent,
+    LimitReached,
+    MemberClosed,
+    MemberExists,
+    OutOfStock,
+    Overflow,
+    PointbookError,
+    ProgramMismatch,
+    RefundExceedsPurchase,
+    TierTooLow,
+    TransfersDisabled,
+    UnknownMember,
+    UnknownPurchase,
+    UnknownRedemption,
+    UnknownReward,
+)
+
+__version__: str = _native.__version__
+
+__all__ = [
+    "Balance", "Book", "EVENT_SCHEMA", "Outcome", "PointbookError", "Program", "ReplayResult",
+    "generate", "replay", "HoldNotActive", "IdConflict", "InsufficientPoints", "InternalError",
+    "InvalidEvent", "InvalidProgram", "InvalidSnapshot", "LateEvent", "LimitReached",
+    "MemberClosed", "MemberExists", "OutOfStock", "Overflow", "ProgramMismatch",
+    "RefundExceedsPurchase", "TierTooLow", "TransfersDisabled", "UnknownMember",
+    "UnknownPurchase", "UnknownRedemption", "UnknownReward",
+]
+
+Event = Union[Mapping[str, Any], str]
+"""An event: a dict in the wire format, or its JSON text."""
+
+Instant = Union[_dt.datetime, str]
+"""An instant: a timezone-aware datetime, or an RFC 3339 string."""
+
+_LINE = _pa.struct(
+    [("sku", _pa.string()), ("category", _pa.string()), ("amount", _pa.string()),
+     ("quantity", _pa.int64())]
+)
+
+EVENT_SCHEMA: _pa.Schema = _pa.schema(
+    [
+        ("type", _pa.string()),
+        ("id", _pa.string()),
+        ("member", _pa.string()),
+        ("at", _pa.timestamp("us", tz="UTC")),
+        ("channel", _pa.string()),
+        ("lines", _pa.list_(_LINE)),
+        ("purchase", _pa.string()),
+        ("reward", _pa.string()),
+        ("hold", _pa.bool_()),
+        ("redemption", _pa.string()),
+        ("points", _pa.int64()),
+        ("reason", _pa.string()),
+        ("allow_negative", _pa.bool_()),
+        ("to", _pa.string()),
+        ("birthday", _pa.date32()),
+        ("referred_by", _pa.string()),
+    ]
+)
+"""The event table schema: one column per wire field, nulls where a field does not apply.
+
+Columns may be left out; string columns may be any Arrow string type (large, view,
+dictionary); ``at`` may be timezone-aware timestamps of any unit or RFC 3339 strings;
+``lines.amount`` strings or decimals (never floats); ``birthday`` dates or strings.
+"""
+
+
+class _Naive(Exception):
+    pass
+
+
+def _wire(value: Any) -> Any:
+    if isinstance(value, _decimal.Decimal):
+        if not value.is_finite():
+            raise TypeError(f"{value} is not an amount")
+        return format(value, "f")
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise _Naive(f"naive datetime {value.isoformat()} is ambiguous; give it a time zone")
+        return value.astimezone(_dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not a wire value")
+
+
+def _drop_none(value: Any) -> Any:
+    """``None`` means absent, as a null does in an event table."""
+    if isinstance(value, Mapping):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [_drop_none(v) for v in value]
+    return value
+
+
+def _to_json(event: Event) -> str:
+    if isinstance(event, str):
+        return event
+    if not isinstance(event, Mapping):
+        raise InvalidEvent(
+            f"event ?: an event is a dict in the wire format, not {type(event).__name__}"
+        )
+    try:
+        return _json.dumps(_drop_none(event), default=_wire, separators=(",", ":"))
+    except (_Naive, TypeError, ValueError) as e:
+        raise InvalidEvent(f"event {event.get('id', '?')}: {e}") from None
+
+
+def _program(program: Any) -> "_native.Program":
+    if not isinstance(program, Program):
+        raise TypeError(f"expected a pointbook.Program, not {type(program).__name__}")
+    return program._native
+
+
+def _instant(text: str) -> _dt.datetime:
+    return _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _at(value: Instant) -> str:
+    if isinstance(value, str):
+        return value
+    try:
+        return str(_wire(value))
+    except _Naive as e:
+        raise InvalidEvent(str(e)) from None
+
+
+class Program:
+    """A validated loyalty program (TOML or JSON, see the project README).
+
+    >>> Program.sample().fingerprint == Program.from_toml(Program.sample().to_toml()).fingerprint
+    True
+    """
+
+    __slots__ = ("_native", "_text")
+
+    def __init__(self, native: _native.Program, text: str) -> None:
+        self._native = native
+        self._text = text
+
+    @classmethod
+    def from_toml(cls, text: str) -> "Program":
+        """Loads a program from TOML text. Raises :class:`InvalidProgram`."""
+        return cls(_native.Program.from_toml(text), text)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Program":
+        """Loads a program from JSON text. Raises :class:`InvalidProgram`."""
+        return cls(_native.Program.from_json(text), text)
+
+    @classmethod
+    def from_dict(cls, spec: Mapping[str, Any]) -> "Program":
+        """Loads a program from a dict shaped like its JSON form."""
+        try:
+            text = _json.dumps(spec, default=_wire)
+        except (TypeError, ValueError, _Naive) as e:
+            raise InvalidProgram(f"program: {e}") from None
+        return cls.from_json(text)
+
+    @classmethod
+    def from_file(cls, path: Union[str, "Path"]) -> "Program":
+        """Loads a program file: ``.json`` as JSON, anything else as TOML."""
+        p = Path(path)
+        text = p.read_text(encoding="utf-8")
+        return cls.from_json(text) if p.suffix.lower() == ".json" else cls.from_toml(text)
+
+    @classmethod
+    def sample(cls) -> "Program":
+        """Bean & Leaf, the café program of SEMANTICS §11."""
+        return cls.from_toml(_native.BEAN_AND_LEAF)
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the program's canonical JSON (snapshots carry it)."""
+        return self._native.fingerprint
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The program in its canonical JSON form."""
+        return dict(_json.loads(self._native.to_json()))
+
+    def to_toml(self) -> str:
+        """The text the program was loaded from (TOML or JSON)."""
+        return self._text
+
+    def __repr__(self) -> str:
+        spec = self.to_dict()
+        return f"<pointbook.Program {spec['name']!r} {spec['currency']} {self.fingerprint[:12]}>"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an event did: points, postings, effects and the explanation of every point."""
+
+    event: str
+    type: str
+    at: _dt.datetime
+    duplicate: bool
+    points: int
+    postings: List[Dict[str, Any]] = field(repr=False)
+    effects: List[Dict[str, Any]]
+    explanation: List[Dict[str, Any]] = field(repr=False)
+    _raw: Dict[str, Any] = field(repr=False, compare=False)
+
+    @classmethod
+    def _from_json(cls, text: str) -> "Outcome":
+        raw = _json.loads(text)
+        explanation = [dict(line, points=_decimal.Decimal(line["points"])) for line in raw["explanation"]]
+        return cls(
+            event=raw["event"], type=raw["type"], at=_instant(raw["at"]),
+            duplicate=raw["duplicate"], points=raw["points"], postings=raw["postings"],
+            effects=raw["effects"], explanation=explanation, _raw=raw,
+        )
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The outcome in the wire format (the same JSON as the CLI and the C API)."""
+        return dict(_json.loads(_json.dumps(self._raw)))
+
+
+@dataclass(frozen=True)
+class Balance:
+    """A member's balance: ``available`` is the available lots minus any debt."""
+
+    member: str
+    tier: str
+    available: int
+    pending: int
+    held: int
+    debt: int
+    lots: List[Dict[str, Any]] = field(repr=False)
+    _raw: Dict[str, Any] = field(repr=False, compare=False)
+
+    @classmethod
+    def _from_raw(cls, raw: Dict[str, Any]) -> "Balance":
+        return cls(
+            member=raw["member"], tier=raw["tier"], available=raw["available"],
+            pending=raw["pending"], held=raw["held"], debt=raw["debt"], lots=raw["lots"],
+            _raw=raw,
+        )
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The balance in the wire format of SEMANTICS §12."""
+        return dict(_json.loads(_json.dumps(self._raw)))
+
+
+class Book:
+    """The state of one program, changed only by events; every change is atomic.
+
+    >>> book = Book(Program.sample())
+    >>> _ = book.apply({"type": "enroll", "id": "e1", "member": "m1", "at": "2026-01-10T15:00:00Z"})
+    >>> book.balance("m1").available
+    25
+    """
+
+    __slots__ = ("_native", "program")
+
+    def __init__(self, program: Program, *, _native_book: Optional[_native.Book] = None) -> None:
+        native_program = _program(program)
+        self.program = program
+        self._native = _native_book if _native_book is not None else _native.Book(native_program)
+
+    def apply(self, event: Event) -> Outcome:
+        """Applies an event. A resend returns the original outcome with ``duplicate=True``; a
+        rejected event raises a :class:`PointbookError` subclass and changes nothing."""
+        return Outcome._from_json(self._native.apply_json(_to_json(event)))
+
+    def quote(self, purchase: Event) -> Outcome:
+        """What a purchase would do, without doing it (``type`` may be omitted)."""
+        return Outcome._from_json(self._native.quote_json(_to_json(purchase)))
+
+    def advance(self, at: Instant) -> Outcome:
+        """Moves every member's clock to ``at`` (an ``advance`` event, id ``advance@<at>``)."""
+        when = _at(at)
+        return self.apply({"type": "advance", "id": f"advance@{when}", "at": when})
+
+    def balance(self, member: str) -> Balance:
+        """A member's balance as of the book's clock. Raises :class:`UnknownMember`."""
+        return Balance._from_raw(_json.loads(self._native.balance_json(member)))
+
+    def balances(self) -> List[Balance]:
+        """Every member's balance, sorted by member id."""
+        return [Balance._from_raw(b) for b in _json.loads(self._native.balances_json())]
+
+    def progress(self, member: str, at: Optional[Instant] = None) -> Dict[str, Any]:
+        """Tier progress: the metric, the next level and what it needs, what keeps the tier."""
+        raw = _json.loads(self._native.progress_json(member, None if at is None else _at(at)))
+        raw["metric"] = _decimal.Decimal(raw["metric"])
+        raw["to_keep"] = _decimal.Decimal(raw["to_keep"])
+        if raw["next"] is not None:
+            raw["next"]["needed"] = _decimal.Decimal(raw["next"]["needed"])
+        return dict(raw)
+
+    def totals(self) -> Dict[str, int]:
+        """Program-wide accounts: issued (negative), redeemed, expired, forfeited, forgiven."""
+        return dict(_json.loads(self._native.totals_json()))
+
+    @property
+    def clock(self) -> Optional[_dt.datetime]:
+        """The latest instant of any applied event."""
+        c = self._native.clock()
+        return None if c is None else _instant(c)
+
+    def digest(self) -> str:
+        """SHA-256 of the canonical state: the same in every binding and on every platform."""
+        return self._native.digest()
+
+    def snapshot(self) -> bytes:
+        """The book as bytes, for :meth:`restore`."""
+        return bytes(self._native.snapshot())
+
+    @classmethod
+    def restore(cls, program: Program, data: bytes) -> "Book":
+        """A book from snapshot bytes taken under the same program (else
+        :class:`ProgramMismatch`); every invariant is checked first."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise InvalidSnapshot(f"invalid snapshot: expected bytes, not {type(data).__name__}")
+        return cls(program, _native_book=_native.Book.restore(_program(program), bytes(data)))
+
+    def verify(self) -> None:
+        """Checks the invariants of SEMANTICS §10; raises :class:`InternalError` if broken."""
+        self._native.verify()
+
+    def __repr__(self) -> str:
+        return f"<pointbook.Book clock={self._native.clock()} digest={self.digest()[:12]}>"
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    """The result of :func:`replay`: pyarrow tables and the final book."""
+
+    balances: _pa.Table
+    """One row per member: member, tier, available, pending, held, debt, open_lots."""
+    outcomes: _pa.Table
+    """One row per event: index, event, type, member, at, duplicate, rejected, error_code,
+    error_message, points."""
+    postings: _pa.Table
+    """One row per posting: event, at, from_account, from_member, to_account, to_member,
+    points, reason."""
+    book: Book
+
+
+def _is_arrow(obj: Any) -> bool:
+    return hasattr(obj, "__arrow_c_stream__") or hasattr(obj, "__arrow_c_array__")
+
+
+def _chunks(events: Iterable[Event], size: int) -> Iterator[List[str]]:
+    chunk: List[str] = []
+    for e in events:
+        chunk.append(_to_json(e))
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _progress_bar(enabled: bool, total: Optional[int]) -> Any:
+    if not enabled:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, unit="ev", desc="replay")
+
+
+def replay(
+    program: Program,
+    events: Any,
+    *,
+    progress: bool = False,
+    chunk_size: int = 65_536,
+) -> ReplayResult:
+    """Replays a history under a program and returns Arrow tables.
+
+    ``events`` is a pyarrow Table, RecordBatch or RecordBatchReader, a polars or pandas
+    DataFrame, any object exporting ``__arrow_c_stream__`` (read without copies, see
+    :data:`EVENT_SCHEMA`), or an iterable of event dicts or JSON strings. Rejected events do not
+    stop the replay: they are rows of ``outcomes`` with ``rejected`` and ``error_code``. The
+    GIL is released while the core works. ``progress=True`` shows a tqdm bar when tqdm is
+    installed.
+    """
+    replayer = _native.Replayer(_program(program))
+    module = type(events).__module__.split(".")[0]
+    if module == "pandas":
+        events = _pa.Table.from_pandas(events, preserve_index=False)
+    elif module == "polars" and not _is_arrow(events):
+        events = events.to_arrow()
+    if _is_arrow(events):
+        if progress:
+            reader = _pa.RecordBatchReader.from_stream(events)
+            total = getattr(events, "num_rows", None)
+            bar = _progress_bar(True, total if isinstance(total, int) else None)
+            for batch in reader:
+                replayer.feed_arrow(batch)
+                if bar is not None:
+                    bar.update(batch.num_rows)
+            if bar is not None:
+                bar.close()
+        else:
+            replayer.feed_arrow(events)
+    else:
+        if isinstance(events, (str, bytes, Mapping)):
+            raise InvalidEvent("event ?: replay takes a table or an iterable of events, not a single event")
+        bar = _progress_bar(progress, len(events) if hasattr(events, "__len__") else None)
+        for chunk in _chunks(events, chunk_size):
+            replayer.feed_json(chunk)
+            if bar is not None:
+                bar.update(len(chunk))
+        if bar is not None:
+            bar.close()
+    balances, outcomes, postings = replayer.tables()
+    return ReplayResult(
+        balances=_pa.table(balances),
+        outcomes=_pa.table(outcomes),
+        postings=_pa.table(postings),
+        book=Book(program, _native_book=replayer.book()),
+    )
+
+
+def generate(
+    program: Program, members: int, events: int, seed: int = 1, days: int = 730
+) -> _pa.Table:
+    """A deterministic synthetic history as an Arrow table of :data:`EVENT_SCHEMA` (the same
+    events as ``pointbook generate``): enrollments, purchases, refunds, redemptions, holds,
+    transfers, birthdays, monthly clock ticks. The same arguments give the same table."""
+    text = _native.generate_jsonl(program._native, members, events, seed, days)
+    rows = [_json.loads(line) for line in text.splitlines()]
+    for row in rows:
+        row["at"] = _instant(row["at"])
+        if "birthday" in row:
+            row["birthday"] = _dt.date.fromisoformat(row["birthday"])
+    return _pa.Table.from_pylist(rows, schema=EVENT_SCHEMA)

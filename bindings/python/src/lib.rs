@@ -1,0 +1,330 @@
+//! `pointbook._native`: the Python binding of the Pointbook core. Thin by design: Python
+//! values in, core types, core results out, core errors mapped to the exception classes of
+//! `pointbook._errors`. Every method body runs under [`guard`], so a panic reaches Python as
+//! `pointbook.InternalError`, never as `PanicException`.
+
+mod arrow_events;
+mod tables;
+
+use pointbook::{Book, Event, MemberId, Program};
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use pyo3_arrow::input::AnyRecordBatch;
+use pyo3_arrow::PyTable;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Mutex, MutexGuard};
+
+/// Maps a core error to its `pointbook` exception class (by its stable code).
+fn to_py(e: &pointbook::Error) -> PyErr {
+    raise(e.code(), &e.to_string())
+}
+
+/// An exception of `pointbook._errors` by code.
+fn raise(code: &str, message: &str) -> PyErr {
+    Python::attach(|py| {
+        let made = py
+            .import("pointbook._errors")
+            .and_then(|m| m.getattr("from_code"))
+            .and_then(|f| f.call1((code, message)));
+        match made {
+            Ok(exc) => PyErr::from_value(exc),
+            Err(e) => e,
+        }
+    })
+}
+
+/// Runs a method body; a panic becomes `pointbook.InternalError`.
+fn guard<T>(f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    catch_unwind(AssertUnwindSafe(f))
+        .unwrap_or_else(|_| Err(raise("internal", "internal error (a panic was caught)")))
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // The core commits only after an event succeeded: a poisoned lock still holds a whole book.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn json<T: serde::Serialize>(value: &T) -> PyResult<String> {
+    serde_json::to_string(value).map_err(|e| raise("internal", &e.to_string()))
+}
+
+/// A validated loyalty program.
+#[pyclass(name = "Program", module = "pointbook._native", frozen)]
+struct PyProgram {
+    program: Program,
+}
+
+#[pymethods]
+impl PyProgram {
+    /// Loads a program from TOML (`{`-first text is read as JSON).
+    #[staticmethod]
+    fn parse(text: &str) -> PyResult<Self> {
+        guard(|| {
+            Program::parse(text)
+                .map(|program| PyProgram { program })
+                .map_err(|e| to_py(&e))
+        })
+    }
+
+    /// Loads a program from JSON.
+    #[staticmethod]
+    fn from_json(text: &str) -> PyResult<Self> {
+        guard(|| {
+            Program::from_json(text)
+                .map(|program| PyProgram { program })
+                .map_err(|e| to_py(&e))
+        })
+    }
+
+    /// Loads a program from TOML.
+    #[staticmethod]
+    fn from_toml(text: &str) -> PyResult<Self> {
+        guard(|| {
+            Program::from_toml(text)
+                .map(|program| PyProgram { program })
+                .map_err(|e| to_py(&e))
+        })
+    }
+
+    /// SHA-256 of the program's canonical JSON.
+    #[getter]
+    fn fingerprint(&self) -> String {
+        self.program.fingerprint().to_owned()
+    }
+
+    /// The program as canonical JSON.
+    fn to_json(&self) -> String {
+        self.program.to_json()
+    }
+}
+
+/// A book: the state of one program, changed only by events.
+#[pyclass(name = "Book", module = "pointbook._native", frozen)]
+struct PyBook {
+    book: Mutex<Book>,
+}
+
+#[pymethods]
+impl PyBook {
+    #[new]
+    fn new(program: &PyProgram) -> Self {
+        PyBook {
+            book: Mutex::new(Book::new(program.program.clone())),
+        }
+    }
+
+    /// Applies one event (JSON); returns the outcome (JSON).
+    fn apply_json(&self, py: Python<'_>, event: &str) -> PyResult<String> {
+        guard(|| {
+            let event = Event::from_json(event).map_err(|e| to_py(&e))?;
+            let outcome = py.detach(|| lock(&self.book).apply(&event));
+            json(&outcome.map_err(|e| to_py(&e))?)
+        })
+    }
+
+    /// Quotes a purchase (JSON, `type` optional); returns the outcome (JSON).
+    fn quote_json(&self, purchase: &str) -> PyResult<String> {
+        guard(|| {
+            let purchase = match Event::from_json(purchase) {
+                Ok(Event::Purchase(p)) => p,
+                Ok(other) => {
+                    return Err(raise(
+                        "invalid_event",
+                        &format!(
+                            "event {}: a quote needs a purchase, not {}",
+                            other.id(),
+                            other.kind()
+                        ),
+                    ))
+                }
+                Err(e) => serde_json::from_str(purchase).map_err(|_| to_py(&e))?,
+            };
+            let outcome = lock(&self.book).quote(&purchase).map_err(|e| to_py(&e))?;
+            json(&outcome)
+        })
+    }
+
+    /// A member's balance (JSON).
+    fn balance_json(&self, member: &str) -> PyResult<String> {
+        guard(|| {
+            let balance = lock(&self.book)
+                .balance(&MemberId::new(member))
+                .map_err(|e| to_py(&e))?;
+            json(&balance)
+        })
+    }
+
+    /// Every member's balance (JSON array, sorted by member).
+    fn balances_json(&self) -> PyResult<String> {
+        guard(|| json(&lock(&self.book).balances()))
+    }
+
+    /// Tier progress of a member (JSON) at an RFC 3339 instant (default: the book's clock).
+    #[pyo3(signature = (member, at=None))]
+    fn progress_json(&self, member: &str, at: Option<&str>) -> PyResult<String> {
+        guard(|| {
+            let book = lock(&self.book);
+            let at = match at {
+                Some(t) => t
+                    .parse()
+                    .map_err(|e| raise("invalid_event", &format!("at \"{t}\": {e}")))?,
+                None => book.clock().ok_or_else(|| {
+                    raise("invalid_event", "the book has no events yet; give `at`")
+                })?,
+            };
+            json(
+                &book
+                    .progress(&MemberId::new(member), at)
+                    .map_err(|e| to_py(&e))?,
+            )
+        })
+    }
+
+    /// Program-wide account totals (JSON).
+    fn totals_json(&self) -> PyResult<String> {
+        guard(|| json(&lock(&self.book).totals()))
+    }
+
+    /// The book's clock (RFC 3339), or None before any event.
+    fn clock(&self) -> Option<String> {
+        lock(&self.book)
+            .clock()
+            .map(|c| c.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+    }
+
+    /// SHA-256 of the canonical state.
+    fn digest(&self) -> PyResult<String> {
+        guard(|| Ok(lock(&self.book).digest()))
+    }
+
+    /// The book as bytes.
+    fn snapshot<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        guard(|| {
+            let bytes = py.detach(|| lock(&self.book).snapshot());
+            Ok(PyBytes::new(py, &bytes))
+        })
+    }
+
+    /// A book from snapshot bytes taken under the same program.
+    #[staticmethod]
+    fn restore(py: Python<'_>, program: &PyProgram, data: &[u8]) -> PyResult<Self> {
+        guard(|| {
+            let program = program.program.clone();
+            let book = py
+                .detach(|| Book::restore(program, data))
+                .map_err(|e| to_py(&e))?;
+            Ok(PyBook {
+                book: Mutex::new(book),
+            })
+        })
+    }
+
+    /// Checks the invariants; raises InternalError with what is broken.
+    fn verify(&self) -> PyResult<()> {
+        guard(|| lock(&self.book).verify().map_err(|e| raise("internal", &e)))
+    }
+}
+
+/// Replays many events into a book and gathers outcomes, postings and balances as Arrow tables.
+#[pyclass(name = "Replayer", module = "pointbook._native", frozen)]
+struct PyReplayer {
+    state: Mutex<tables::Replay>,
+}
+
+#[pymethods]
+impl PyReplayer {
+    #[new]
+    fn new(program: &PyProgram) -> Self {
+        PyReplayer {
+            state: Mutex::new(tables::Replay::new(Book::new(program.program.clone()))),
+        }
+    }
+
+    /// Applies every row of an Arrow table, batch or stream (anything exporting
+    /// `__arrow_c_stream__` or `__arrow_c_array__`), with the GIL released. Returns the rows read.
+    fn feed_arrow(&self, py: Python<'_>, data: AnyRecordBatch) -> PyResult<usize> {
+        guard(|| {
+            let reader = data.into_reader()?;
+            let result = py.detach(|| -> Result<usize, String> {
+                let mut state = lock(&self.state);
+                let mut rows = 0;
+                for batch in reader {
+                    let batch = batch.map_err(|e| e.to_string())?;
+                    let events = arrow_events::events(&batch)?;
+                    rows += events.len();
+                    for event in events {
+                        state.apply(event);
+                    }
+                }
+                Ok(rows)
+            });
+            result.map_err(|m| raise("invalid_event", &m))
+        })
+    }
+
+    /// Applies events given as JSON texts, with the GIL released. Returns how many.
+    fn feed_json(&self, py: Python<'_>, events: Vec<String>) -> PyResult<usize> {
+        guard(|| {
+            Ok(py.detach(|| {
+                let mut state = lock(&self.state);
+                for text in &events {
+                    state.apply(Event::from_json(text));
+                }
+                events.len()
+            }))
+        })
+    }
+
+    /// (balances, outcomes, postings) as Arrow tables.
+    fn tables(&self, py: Python<'_>) -> PyResult<(PyTable, PyTable, PyTable)> {
+        guard(|| {
+            let built = py.detach(|| lock(&self.state).tables());
+            let (b, o, p) = built.map_err(|e| raise("internal", &e.to_string()))?;
+            Ok((b, o, p))
+        })
+    }
+
+    /// A copy of the book as replayed so far.
+    fn book(&self) -> PyBook {
+        PyBook {
+            book: Mutex::new(lock(&self.state).book().clone()),
+        }
+    }
+}
+
+/// A deterministic synthetic history (JSON Lines) for a program.
+#[pyfunction]
+#[pyo3(signature = (program, members, events, seed, days=730))]
+fn generate_jsonl(
+    py: Python<'_>,
+    program: &PyProgram,
+    members: usize,
+    events: usize,
+    seed: u64,
+    days: u32,
+) -> PyResult<String> {
+    guard(|| {
+        let config = pointbook_synth::Config {
+            members,
+            events,
+            seed,
+            days,
+            ..Default::default()
+        };
+        Ok(py.detach(|| {
+            pointbook_synth::to_jsonl(&pointbook_synth::generate(&program.program, &config))
+        }))
+    })
+}
+
+/// The native module.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyProgram>()?;
+    m.add_class::<PyBook>()?;
+    m.add_class::<PyReplayer>()?;
+    m.add_function(wrap_pyfunction!(generate_jsonl, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("BEAN_AND_LEAF", pointbook::samples::BEAN_AND_LEAF)?;
+    Ok(())
+}

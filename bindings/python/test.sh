@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds the wheel into a project-local virtual environment (.venv, git-ignored), installs it,
+# checks the stubs against the module, and runs the pytest suite with warnings as errors.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+venv="$root/.venv"
+cd "$root"
+
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install -q --upgrade pip
+"$venv/bin/python" -m pip install -q -r "$here/requirements-test.txt"
+
+rm -rf target/wheels
+(cd "$here" && "$venv/bin/maturin" build --profile dev --locked -o "$root/target/wheels" -q)
+"$venv/bin/python" -m pip install -q --force-reinstall --no-deps target/wheels/pointbook-*.whl
+
+cargo build -q --locked -p pointbook-cli
+export POINTBOOK_CLI="$root/target/debug/pointbook"
+
+echo "--- mypy stubtest and strict type check"
+(cd /tmp && "$venv/bin/python" -m mypy.stubtest pointbook --mypy-config-file "$here/mypy.ini" --allowlist "$here/stubtest-allowlist.txt")
+"$venv/bin/python" -m mypy --strict --config-file "$here/mypy.ini" "$here/python/pointbook"
+
+echo "--- pytest"
+(cd "$here" && "$venv/bin/python" -m pytest -q -W error --doctest-modules \
+  "$venv/lib/python3"*/site-packages/pointbook/__init__.py tests)

@@ -1,0 +1,138 @@
+"""replay: Arrow, pandas, polars and dicts give identical results, equal to the CLI's."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+import pointbook
+
+
+@pytest.fixture(scope="module")
+def history() -> pa.Table:
+    return pointbook.generate(pointbook.Program.sample(), members=60, events=3000, seed=11)
+
+
+def _rows(table: pa.Table) -> list:
+    return table.to_pylist()
+
+
+def test_generate_is_deterministic(history: pa.Table) -> None:
+    again = pointbook.generate(pointbook.Program.sample(), members=60, events=3000, seed=11)
+    assert again.equals(history)
+    assert history.schema == pointbook.EVENT_SCHEMA
+    assert 2700 < history.num_rows < 3300
+
+
+def test_arrow_pandas_polars_and_dicts_agree(program: pointbook.Program, history: pa.Table) -> None:
+    polars = pytest.importorskip("polars")
+    pytest.importorskip("pandas")
+    arrow = pointbook.replay(program, history)
+    assert arrow.outcomes["rejected"].to_pylist().count(True) == 0
+    inputs = {
+        "reader": pa.RecordBatchReader.from_batches(history.schema, history.to_batches(max_chunksize=500)),
+        "pandas": history.to_pandas(),
+        "polars": polars.from_arrow(history),
+        "dicts": history.to_pylist(),
+        "progress": history,
+    }
+    for name, data in inputs.items():
+        other = pointbook.replay(program, data, progress=(name == "progress"))
+        assert other.book.digest() == arrow.book.digest(), name
+        assert _rows(other.balances) == _rows(arrow.balances), name
+        assert _rows(other.postings) == _rows(arrow.postings), name
+
+
+def test_replay_equals_applying_one_by_one(program: pointbook.Program, history: pa.Table) -> None:
+    result = pointbook.replay(program, history)
+    book = pointbook.Book(program)
+    for event in history.to_pylist():
+        event = {k: v for k, v in event.items() if v is not None}
+        for line in event.get("lines") or []:
+            for k in [k for k, v in line.items() if v is None]:
+                del line[k]
+        book.apply(event)
+    assert book.digest() == result.book.digest()
+    assert [b.to_dict() for b in book.balances()][0]["member"] == result.balances["member"][0].as_py()
+
+
+def test_same_bytes_as_the_cli(program: pointbook.Program, root: Path, cli: Path) -> None:
+    events = root / "examples/events/bean-and-leaf.jsonl"
+    out = subprocess.run(
+        [cli, "replay", "--program", root / "examples/programs/bean-and-leaf.toml", "--events", events],
+        check=True, capture_output=True, text=True,
+    ).stdout.splitlines()
+    book = pointbook.Book(program)
+    for line, text in zip(events.read_text().splitlines(), out):
+        expected = json.loads(text)
+        try:
+            got = book.apply(line).to_dict()
+        except pointbook.PointbookError as e:
+            got = {"id": json.loads(line)["id"], "line": expected.get("line"),
+                   "error": {"code": e.code, "message": str(e)}}
+        assert got == expected
+    demo = json.loads(subprocess.run([cli, "demo", "--members", "40", "--events", "900", "--seed", "5", "--json"],
+                                     check=True, capture_output=True, text=True).stdout)
+    history = pointbook.generate(program, members=40, events=900, seed=5)
+    assert pointbook.replay(program, history).book.digest() == demo["digest"]
+
+
+def test_rejected_rows_do_not_stop_a_replay(program: pointbook.Program) -> None:
+    events = [
+        {"type": "enroll", "id": "e1", "member": "m1", "at": "2026-01-10T15:00:00Z"},
+        {"type": "purchase", "id": "p1", "member": "m9", "at": "2026-01-11T15:00:00Z",
+         "lines": [{"sku": "A", "category": "coffee", "amount": "1.00"}]},
+        '{"type":"purchase","id":"p2"',
+        {"type": "enroll", "id": "e1", "member": "m1", "at": "2026-01-10T15:00:00Z"},
+    ]
+    result = pointbook.replay(program, events)
+    rows = result.outcomes.select(["event", "rejected", "duplicate", "error_code", "points"]).to_pylist()
+    assert rows == [
+        {"event": "e1", "rejected": False, "duplicate": False, "error_code": None, "points": 25},
+        {"event": "p1", "rejected": True, "duplicate": False, "error_code": "unknown_member", "points": 0},
+        {"event": None, "rejected": True, "duplicate": False, "error_code": "invalid_event", "points": 0},
+        {"event": "e1", "rejected": False, "duplicate": True, "error_code": None, "points": 25},
+    ]
+    assert result.postings.num_rows == 1
+
+
+def test_unusable_tables_are_refused_clearly(program: pointbook.Program) -> None:
+    naive = pa.table({"type": ["advance"], "id": ["t"], "at": pa.array([0], pa.timestamp("us"))})
+    with pytest.raises(pointbook.InvalidEvent, match="timezone-naive timestamps are ambiguous"):
+        pointbook.replay(program, naive)
+    with pytest.raises(pointbook.InvalidEvent, match="unknown column colour"):
+        pointbook.replay(program, pa.table({"type": ["advance"], "colour": ["red"]}))
+    floats = pa.table({
+        "type": ["purchase"], "id": ["p"], "member": ["m"], "at": ["2026-01-01T00:00:00Z"],
+        "lines": pa.array([[{"sku": "A", "amount": 1.5}]]),
+    })
+    with pytest.raises(pointbook.InvalidEvent, match="binary float"):
+        pointbook.replay(program, floats)
+    halves = pa.table({"type": ["adjust"], "id": ["a"], "member": ["m"], "at": ["2026-01-01T00:00:00Z"],
+                       "points": [1.5], "reason": ["x"]})
+    with pytest.raises(pointbook.InvalidEvent, match="column points: 1.5 is not a whole number"):
+        pointbook.replay(program, halves)
+    stray = pa.table({"type": ["advance"], "id": ["t"], "at": ["2026-01-01T00:00:00Z"], "reward": ["mug"]})
+    result = pointbook.replay(program, stray)
+    assert result.outcomes["error_message"][0].as_py() == "event t: field reward does not belong to a advance event"
+
+
+def test_decimal_amounts_and_large_strings_are_read(program: pointbook.Program) -> None:
+    line = pa.struct([("sku", pa.large_string()), ("category", pa.string()),
+                      ("amount", pa.decimal128(10, 2)), ("quantity", pa.int32())])
+    import decimal
+
+    table = pa.table({
+        "type": pa.array(["enroll", "purchase"], pa.large_string()),
+        "id": ["e1", "p1"], "member": ["m1", "m1"],
+        "at": pa.array([1767970800000, 1773495000000], pa.timestamp("ms", tz="America/New_York")),
+        "lines": pa.array([None, [{"sku": "LATTE", "category": "coffee", "amount": decimal.Decimal("4.75"), "quantity": 1},
+                                  {"sku": "CROISSANT", "category": "pastry", "amount": decimal.Decimal("3.50"), "quantity": 1}]],
+                          pa.list_(line)),
+    })
+    result = pointbook.replay(program, table)
+    assert result.outcomes["points"].to_pylist() == [25, 11]
