@@ -7,6 +7,12 @@ root="$(cd "$here/../.." && pwd)"
 venv="$root/.venv"
 cd "$root"
 
+# Java for the Spark recipe test (pyspark runs a local JVM).
+if ! command -v java >/dev/null; then
+  echo "installing Java (headless) for the Spark tests"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+fi
+
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
@@ -27,3 +33,12 @@ echo "--- mypy stubtest and strict type check"
 echo "--- pytest"
 (cd "$here" && "$venv/bin/python" -m pytest -q -W error --doctest-modules \
   "$venv/lib/python3"*/site-packages/pointbook/__init__.py tests)
+
+echo "--- examples/python"
+plots="$root/target/python-example"
+rm -rf "$plots"
+"$venv/bin/python" "$root/examples/python/liability_and_tiers.py" "$plots"
+for f in liability.png tier_mix.png; do
+  [ -s "$plots/$f" ] || { echo "examples/python did not write $f"; exit 1; }
+done
+echo "python example: 1 passed, 0 failed"

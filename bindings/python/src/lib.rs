@@ -275,12 +275,11 @@ impl PyReplayer {
         })
     }
 
-    /// (balances, outcomes, postings) as Arrow tables.
-    fn tables(&self, py: Python<'_>) -> PyResult<(PyTable, PyTable, PyTable)> {
+    /// (balances, outcomes, postings, effects) as Arrow tables.
+    fn tables(&self, py: Python<'_>) -> PyResult<(PyTable, PyTable, PyTable, PyTable)> {
         guard(|| {
             let built = py.detach(|| lock(&self.state).tables());
-            let (b, o, p) = built.map_err(|e| raise("internal", &e.to_string()))?;
-            Ok((b, o, p))
+            built.map_err(|e| raise("internal", &e.to_string()))
         })
     }
 

@@ -54,6 +54,11 @@ pub struct Replay {
     p_to_member: StringBuilder,
     p_points: Int64Builder,
     p_reason: StringBuilder,
+    e_event: StringBuilder,
+    e_at: TimestampMicrosecondBuilder,
+    e_type: StringBuilder,
+    e_member: StringBuilder,
+    e_detail: StringBuilder,
 }
 
 impl Replay {
@@ -80,6 +85,11 @@ impl Replay {
             p_to_member: StringBuilder::new(),
             p_points: Int64Builder::new(),
             p_reason: StringBuilder::new(),
+            e_event: StringBuilder::new(),
+            e_at: ts_builder(),
+            e_type: StringBuilder::new(),
+            e_member: StringBuilder::new(),
+            e_detail: StringBuilder::new(),
         }
     }
 
@@ -128,6 +138,9 @@ impl Replay {
                             p.reason,
                         );
                     }
+                    for e in &outcome.effects {
+                        self.effect(outcome.event.as_str(), e);
+                    }
                 }
             }
             Err(e) => {
@@ -138,6 +151,19 @@ impl Replay {
                 self.o_points.append_value(0);
             }
         }
+    }
+
+    fn effect(&mut self, event: &str, effect: &pointbook::Effect) {
+        let detail = serde_json::to_value(effect).unwrap_or_default();
+        let field = |k: &str| detail.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+        let at = field("at")
+            .and_then(|t| t.parse::<Instant>().ok())
+            .map(|t| t.timestamp_micros());
+        self.e_event.append_value(event);
+        self.e_at.append_option(at);
+        self.e_type.append_option(field("type"));
+        self.e_member.append_option(field("member"));
+        self.e_detail.append_value(detail.to_string());
     }
 
     fn posting(
@@ -165,8 +191,8 @@ impl Replay {
         self.p_reason.append_value(reason);
     }
 
-    /// (balances, outcomes, postings) as tables; the replay can go on afterwards.
-    pub fn tables(&mut self) -> Result<(PyTable, PyTable, PyTable), ArrowError> {
+    /// (balances, outcomes, postings, effects) as tables; the replay can go on afterwards.
+    pub fn tables(&mut self) -> Result<(PyTable, PyTable, PyTable, PyTable), ArrowError> {
         let outcomes = table(vec![
             (
                 "index",
@@ -281,7 +307,30 @@ impl Replay {
             cols.push((name, DataType::Int64, Arc::new(b.finish())));
         }
         let balances = table(cols)?;
-        Ok((balances, outcomes, postings))
+        let effects = table(vec![
+            (
+                "event",
+                DataType::Utf8,
+                Arc::new(self.e_event.finish_cloned()) as ArrayRef,
+            ),
+            ("at", ts(), Arc::new(self.e_at.finish_cloned())),
+            (
+                "type",
+                DataType::Utf8,
+                Arc::new(self.e_type.finish_cloned()),
+            ),
+            (
+                "member",
+                DataType::Utf8,
+                Arc::new(self.e_member.finish_cloned()),
+            ),
+            (
+                "detail",
+                DataType::Utf8,
+                Arc::new(self.e_detail.finish_cloned()),
+            ),
+        ])?;
+        Ok((balances, outcomes, postings, effects))
     }
 }
 

@@ -98,6 +98,10 @@ def test_rejected_rows_do_not_stop_a_replay(program: pointbook.Program) -> None:
         {"event": "e1", "rejected": False, "duplicate": True, "error_code": None, "points": 25},
     ]
     assert result.postings.num_rows == 1
+    assert result.effects.select(["event", "type", "member"]).to_pylist() == [
+        {"event": "e1", "type": "BonusAwarded", "member": "m1"}
+    ]
+    assert json.loads(result.effects["detail"][0].as_py())["bonus"] == "signup"
 
 
 def test_unusable_tables_are_refused_clearly(program: pointbook.Program) -> None:

@@ -371,6 +371,9 @@ class ReplayResult:
     postings: _pa.Table
     """One row per posting: event, at, from_account, from_member, to_account, to_member,
     points, reason."""
+    effects: _pa.Table
+    """One row per effect (TierChanged, PointsExpired, RewardIssued, ...): event, at, type,
+    member, and the effect as JSON in ``detail``."""
     book: Book
 
 
@@ -444,11 +447,12 @@ def replay(
                 bar.update(len(chunk))
         if bar is not None:
             bar.close()
-    balances, outcomes, postings = replayer.tables()
+    balances, outcomes, postings, effects = replayer.tables()
     return ReplayResult(
         balances=_pa.table(balances),
         outcomes=_pa.table(outcomes),
         postings=_pa.table(postings),
+        effects=_pa.table(effects),
         book=Book(program, _native_book=replayer.book()),
     )
 
