@@ -1,0 +1,150 @@
+//! `cargo bench -p pointbook-benches` — every workload measured in the same run, each reported
+//! as events per second and as a ratio to the limit fold of that run.
+//!
+//! Sizes: `PB_BENCH_MEMBERS` (default 100000) and `PB_BENCH_EVENTS` (default 1000000).
+
+use pointbook::event::Purchase;
+use pointbook::{Book, Event};
+use pointbook_benches::{checksum, limit_fold, workload};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Best of `runs` timings of `f`.
+fn best<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
+    (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            black_box(f());
+            t.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
+}
+
+/// Peak resident set size of this process (Linux: VmHWM), in bytes; 0 where unknown.
+fn peak_rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+fn rate(n: usize, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64().max(1e-12)
+}
+
+fn main() {
+    let members = env("PB_BENCH_MEMBERS", 100_000);
+    let events = env("PB_BENCH_EVENTS", 1_000_000);
+    eprintln!("generating {events} events for {members} members...");
+    let w = workload(members, events, 7);
+    let n = w.purchases.len();
+    println!(
+        "workload: {} members, {} events ({} purchases)",
+        members, w.events, n
+    );
+
+    let limit = best(5, || checksum(&limit_fold(&w.purchases)));
+    let limit_rate = rate(n, limit);
+
+    let mut enrolled = Book::new(w.program.clone());
+    for e in &w.enrollments {
+        let _ = enrolled.apply(e);
+    }
+    let core = best(2, || {
+        let mut book = enrolled.clone();
+        for e in &w.purchases {
+            let _ = book.apply(e);
+        }
+        book.member_count()
+    });
+    let core_rate = rate(n, core);
+
+    let replay = best(2, || {
+        let mut book = Book::new(w.program.clone());
+        for line in w.jsonl.lines() {
+            let _ = book.apply_json(line);
+        }
+        book.member_count()
+    });
+    let replay_rate = rate(w.events, replay);
+
+    // Quote latency: a basket for members of a book that has replayed the whole history.
+    let mut full = Book::new(w.program.clone());
+    for line in w.jsonl.lines() {
+        let _ = full.apply_json(line);
+    }
+    let quotes: Vec<Purchase> = w
+        .purchases
+        .iter()
+        .rev()
+        .take(20_000)
+        .filter_map(|e| match e {
+            Event::Purchase(p) => Some(Purchase {
+                at: full.clock().unwrap_or(p.at),
+                ..p.clone()
+            }),
+            _ => None,
+        })
+        .collect();
+    let mut samples: Vec<Duration> = quotes
+        .iter()
+        .map(|q| {
+            let t = Instant::now();
+            let _ = black_box(full.quote(q));
+            t.elapsed()
+        })
+        .collect();
+    samples.sort();
+    let pct = |p: f64| samples[((samples.len() as f64 - 1.0) * p) as usize];
+
+    println!();
+    println!("| benchmark | events/s | ratio to limit |");
+    println!("|---|---:|---:|");
+    println!(
+        "| limit fold (hash map += floor(amount)) | {:.0} | 1.00 |",
+        limit_rate
+    );
+    println!(
+        "| core apply, typed purchases, full program | {:.0} | {:.1}x slower |",
+        core_rate,
+        limit_rate / core_rate
+    );
+    println!(
+        "| replay from JSON Lines (parse + apply, all event types) | {:.0} | {:.1}x slower |",
+        replay_rate,
+        limit_rate / replay_rate
+    );
+    let rss = peak_rss_bytes();
+    println!();
+    println!(
+        "peak RSS {:.0} MiB for a book of {} members and {} events (idempotency store included): {:.0} bytes per member",
+        rss as f64 / (1 << 20) as f64,
+        members,
+        w.events,
+        rss as f64 / members.max(1) as f64
+    );
+    println!();
+    println!(
+        "| quote latency (Rust, {} baskets) | p50 | p99 |",
+        samples.len()
+    );
+    println!("|---|---:|---:|");
+    println!(
+        "| Book::quote | {:.1} µs | {:.1} µs |",
+        pct(0.50).as_secs_f64() * 1e6,
+        pct(0.99).as_secs_f64() * 1e6
+    );
+}
