@@ -703,3 +703,114 @@ fn outcomes_round_trip_through_json() {
     assert_eq!(back, o);
     assert!(json.contains(r#""from":{"account":"issued"},"to":{"account":"pending","member":"m1"},"points":11,"reason":"earn""#), "{json}");
 }
+
+// ---- rule conditions, rounding, other metrics ---------------------------------------------
+
+fn nw_buy(b: &mut Book, id: &str, at: &str, channel: &str, lines: &str) -> pointbook::Outcome {
+    ok(
+        b,
+        &format!(
+            r#"{{"type":"purchase","id":"{id}","member":"m1","at":"{at}","channel":"{channel}","lines":[{lines}]}}"#
+        ),
+    )
+}
+
+#[test]
+fn rule_conditions_channels_weekdays_min_basket_caps_skus_and_dates() {
+    let mut b = program_file("northwind-retail.toml");
+    enroll(&mut b, "e1", "m1", "2026-05-01T10:00:00Z");
+    let shirt = r#"{"sku":"SHIRT","category":"apparel","amount":"20.25"}"#;
+    // Wednesday in the app: base 2 x 20.25 = 40.5, half_up -> 41 (+300 first purchase bonus).
+    assert_eq!(
+        nw_buy(&mut b, "p1", "2026-05-06T10:00:00Z", "app", shirt).points,
+        41
+    );
+    // Saturday in the app: +50% -> 60.75 -> 61. Saturday in the store: no bonus.
+    assert_eq!(
+        nw_buy(&mut b, "p2", "2026-05-09T10:00:00Z", "app", shirt).points,
+        61
+    );
+    assert_eq!(
+        nw_buy(&mut b, "p3", "2026-05-09T11:00:00Z", "store", shirt).points,
+        41
+    );
+    // Saturday 23:30 in Berlin is Saturday; 22:30 UTC on Sunday is already Monday there.
+    assert_eq!(
+        nw_buy(&mut b, "p4", "2026-05-10T22:30:00Z", "app", shirt).points,
+        41
+    );
+    // Baskets of 150 EUR or more: +100, at most 300 per month; excluded lines do not count.
+    let big = r#"{"sku":"TENT","category":"outdoor","amount":"150.00"}"#;
+    let not_big = r#"{"sku":"TENT","category":"outdoor","amount":"149.99"},{"sku":"GIFT","category":"gift_card","amount":"50.00"}"#;
+    assert_eq!(
+        nw_buy(&mut b, "p5", "2026-05-12T10:00:00Z", "store", not_big).points,
+        300
+    );
+    // Spend so far 230.99; big1 crosses silver (500.00) and earns at bronze; then +10% of base.
+    for (i, (day, points)) in [("13", 400), ("14", 400), ("15", 430)].iter().enumerate() {
+        let o = nw_buy(
+            &mut b,
+            &format!("big{i}"),
+            &format!("2026-05-{day}T10:00:00Z"),
+            "store",
+            big,
+        );
+        assert_eq!(
+            o.points, *points,
+            "300 base + 100 basket bonus (+30 silver)"
+        );
+    }
+    let o = nw_buy(&mut b, "big3", "2026-05-16T10:00:00Z", "store", big);
+    assert_eq!(o.points, 330, "the monthly cap of 300 is used up");
+    assert!(explanation(&o).contains(&("rule".into(), Some("big-basket".into()), "0".into())));
+    let o = nw_buy(&mut b, "big4", "2026-06-01T10:00:00Z", "store", big);
+    assert_eq!(o.points, 430, "a new month, a new cap");
+    // Points per unit of one SKU, from 2027-01-01 (local) on; silver's 10% applies by then.
+    let jacket = r#"{"sku":"NW-JACKET-2027","category":"apparel","amount":"10.00","quantity":2}"#;
+    assert_eq!(
+        nw_buy(&mut b, "j1", "2026-12-31T22:59:59Z", "store", jacket).points,
+        22
+    );
+    assert_eq!(
+        nw_buy(&mut b, "j2", "2026-12-31T23:00:00Z", "store", jacket).points,
+        1022
+    );
+}
+
+#[test]
+fn visits_metric_counts_purchases_with_eligible_spend_net_of_refunds() {
+    let mut b = with(&[
+        ("metric = \"points_earned\"", "metric = \"visits\""),
+        ("threshold = 300", "threshold = 3"),
+    ]);
+    enroll(&mut b, "e1", "m1", "2026-01-10T15:00:00Z");
+    buy(&mut b, "v1", "m1", "2026-02-01T15:00:00Z", &coffee("1.00"));
+    buy(
+        &mut b,
+        "g1",
+        "m1",
+        "2026-02-02T15:00:00Z",
+        r#"{"sku":"G","category":"gift_card","amount":"25.00"}"#,
+    );
+    buy(&mut b, "v2", "m1", "2026-02-03T15:00:00Z", &coffee("1.00"));
+    assert_eq!(
+        balance(&b, "m1").tier,
+        "green",
+        "a gift-card-only purchase is no visit"
+    );
+    ok(
+        &mut b,
+        r#"{"type":"refund","id":"r1","member":"m1","at":"2026-02-04T15:00:00Z","purchase":"v2","lines":[{"sku":"COFFEE"}]}"#,
+    );
+    buy(&mut b, "v3", "m1", "2026-02-05T15:00:00Z", &coffee("1.00"));
+    assert_eq!(
+        balance(&b, "m1").tier,
+        "green",
+        "the refunded visit no longer counts"
+    );
+    let o = buy(&mut b, "v4", "m1", "2026-02-06T15:00:00Z", &coffee("1.00"));
+    assert!(has(
+        &o,
+        |e| matches!(e, Effect::TierChanged { to, .. } if to == "gold")
+    ));
+}
