@@ -92,9 +92,11 @@ impl Book {
         self.state.members.len()
     }
 
-    /// Member ids in order.
-    pub fn member_ids(&self) -> impl Iterator<Item = &MemberId> {
-        self.state.members.keys()
+    /// Member ids, sorted.
+    pub fn member_ids(&self) -> Vec<&MemberId> {
+        let mut ids: Vec<&MemberId> = self.state.members.keys().collect();
+        ids.sort_unstable();
+        ids
     }
 
     /// Applies an event. Sending the same event again returns the original outcome marked
@@ -214,9 +216,10 @@ impl Book {
 
     /// Every member's balance as of the book's clock, sorted by member id.
     pub fn balances(&self) -> Vec<Balance> {
-        self.state
-            .members
-            .values()
+        let mut members: Vec<&Member> = self.state.members.values().collect();
+        members.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        members
+            .into_iter()
             .map(|m| self.balance_of(&self.member_at(m, self.state.clock)))
             .collect()
     }

@@ -636,13 +636,14 @@ impl<'a> Txn<'a> {
         if let Some(clock) = book_clock {
             check_late(self.p, &self.j, at, clock)?;
         }
-        let ids: Vec<MemberId> = self
+        let mut ids: Vec<MemberId> = self
             .state
             .members
             .iter()
             .filter(|(_, m)| !m.closed && m.clock < at)
             .map(|(id, _)| id.clone())
             .collect();
+        ids.sort_unstable(); // postings and effects in member order
         for id in ids {
             let due = self
                 .state
@@ -726,13 +727,14 @@ impl<'a> Txn<'a> {
         m.next_birthday = None;
         m.referred_by = None;
         m.attributes.clear();
+        // Erasure is rare: a scan of the purchase records is fine.
         let mine: Vec<(MemberId, EventId)> = self
             .state
             .purchases
-            .range((m.id.clone(), EventId::new(""))..)
-            .take_while(|((owner, _), _)| *owner == m.id)
-            .map(|(k, _)| k.clone())
-            .chain(self.purchases.keys().filter(|(o, _)| *o == m.id).cloned())
+            .keys()
+            .chain(self.purchases.keys())
+            .filter(|(owner, _)| *owner == m.id)
+            .cloned()
             .collect();
         for key in mine {
             self.purchases.insert(key, None);
