@@ -7,6 +7,7 @@
 //! `pb_book_snapshot` take it for reading, so reads run in parallel and never see half an event.
 #![allow(non_camel_case_types)]
 
+use pointbook::event::Purchase;
 use pointbook::{Book, Error, Event, MemberId, Program};
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -353,20 +354,7 @@ pub unsafe extern "C" fn pb_book_quote(
         let book = book_ref(book)?;
         // SAFETY: forwarded from the caller.
         let json = unsafe { text(purchase_json, len, "purchase_json") }?;
-        let purchase = match Event::from_json(json) {
-            Ok(Event::Purchase(p)) => p,
-            Ok(other) => {
-                return fail(
-                    pb_status::PB_INVALID_EVENT,
-                    format!(
-                        "event {}: a quote needs a purchase, not {}",
-                        other.id(),
-                        other.kind()
-                    ),
-                )
-            }
-            Err(e) => serde_json::from_str(json).map_err(|_| Failure::from(e))?,
-        };
+        let purchase = Purchase::from_json(json)?;
         let outcome = recover(book.book.read(), book)?.quote(&purchase)?;
         give_string(outcome_json, to_json(&outcome)?)
     })

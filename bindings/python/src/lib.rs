@@ -6,6 +6,7 @@
 mod arrow_events;
 mod tables;
 
+use pointbook::event::Purchase;
 use pointbook::{Book, Event, MemberId, Program};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -125,20 +126,7 @@ impl PyBook {
     /// Quotes a purchase (JSON, `type` optional); returns the outcome (JSON).
     fn quote_json(&self, purchase: &str) -> PyResult<String> {
         guard(|| {
-            let purchase = match Event::from_json(purchase) {
-                Ok(Event::Purchase(p)) => p,
-                Ok(other) => {
-                    return Err(raise(
-                        "invalid_event",
-                        &format!(
-                            "event {}: a quote needs a purchase, not {}",
-                            other.id(),
-                            other.kind()
-                        ),
-                    ))
-                }
-                Err(e) => serde_json::from_str(purchase).map_err(|_| to_py(&e))?,
-            };
+            let purchase = Purchase::from_json(purchase).map_err(|e| to_py(&e))?;
             let outcome = lock(&self.book).quote(&purchase).map_err(|e| to_py(&e))?;
             json(&outcome)
         })

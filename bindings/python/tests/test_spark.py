@@ -51,7 +51,7 @@ def test_spark_replay_equals_single_machine(spark) -> None:  # type: ignore[no-u
 def test_programs_with_global_stock_are_refused(spark) -> None:  # type: ignore[no-untyped-def]
     from pointbook.spark import replay_on_spark
 
-    text = pointbook.Program.sample().to_toml().replace('cost = 150', 'cost = 150\nstock = 10', 1)
+    text = pointbook.Program.sample().source().replace('cost = 150', 'cost = 150\nstock = 10', 1)
     program = pointbook.Program.from_toml(text)
     frame = spark.createDataFrame(pa.table({"type": ["advance"], "id": ["t"], "at": ["2026-01-01T00:00:00Z"]}))
     with pytest.raises(ValueError, match="global stock"):

@@ -342,16 +342,6 @@ fn quote(book: &Book, arg: &str) -> CliResult<Outcome> {
         Some(path) => std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?,
         None => arg.to_owned(),
     };
-    let mut value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| format!("--purchase: {e}"))?;
-    if let Some(obj) = value.as_object_mut() {
-        match obj.remove("type") {
-            None => {}
-            Some(t) if t == "purchase" => {}
-            Some(t) => return Err(format!("--purchase: type {t} is not a purchase")),
-        }
-    }
-    let purchase: Purchase =
-        serde_json::from_value(value).map_err(|e| format!("--purchase: {e}"))?;
+    let purchase = Purchase::from_json(&text).map_err(|e| format!("--purchase: {e}"))?;
     book.quote(&purchase).map_err(|e| e.to_string())
 }

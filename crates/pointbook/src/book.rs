@@ -26,16 +26,17 @@ const SNAPSHOT_FORMAT: &str = "pointbook-snapshot";
 /// ```
 /// use pointbook::{Book, Event, Program, samples};
 ///
-/// let mut book = Book::new(Program::from_toml(samples::BEAN_AND_LEAF).unwrap());
-/// book.apply(&Event::from_json(r#"{"type":"enroll","id":"e1","member":"m1","at":"2026-03-01T15:00:00Z"}"#).unwrap()).unwrap();
+/// let mut book = Book::new(Program::from_toml(samples::BEAN_AND_LEAF)?);
+/// book.apply(&Event::from_json(r#"{"type":"enroll","id":"e1","member":"m1","at":"2026-03-01T15:00:00Z"}"#)?)?;
 /// let outcome = book.apply(&Event::from_json(r#"{"type":"purchase","id":"p1","member":"m1",
 ///     "at":"2026-03-14T13:30:00Z","lines":[
 ///       {"sku":"LATTE","category":"coffee","amount":"4.75"},
 ///       {"sku":"CROISSANT","category":"pastry","amount":"3.50"},
-///       {"sku":"GIFTCARD","category":"gift_card","amount":"25.00"}]}"#).unwrap()).unwrap();
+///       {"sku":"GIFTCARD","category":"gift_card","amount":"25.00"}]}"#)?)?;
 /// assert_eq!(outcome.points, 11);
-/// let balance = book.balance(&"m1".into()).unwrap();
+/// let balance = book.balance(&"m1".into())?;
 /// assert_eq!((balance.available, balance.pending), (25, 11));
+/// # Ok::<(), pointbook::Error>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct Book {

@@ -13,9 +13,10 @@ use std::collections::BTreeMap;
 ///
 /// ```
 /// use pointbook::Event;
-/// let e = Event::from_json(r#"{"type":"advance","id":"t1","at":"2027-06-01T04:00:00Z"}"#).unwrap();
+/// let e = Event::from_json(r#"{"type":"advance","id":"t1","at":"2027-06-01T04:00:00Z"}"#)?;
 /// assert_eq!(e.id().as_str(), "t1");
 /// assert!(Event::from_json(r#"{"type":"advance","id":"t1","at":"2027-06-01T04:00:00Z","x":1}"#).is_err());
+/// # Ok::<(), pointbook::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -221,6 +222,36 @@ pub struct Forget {
     pub member: MemberId,
     /// Instant.
     pub at: Instant,
+}
+
+impl Purchase {
+    /// Parses a purchase to quote: the wire form, where `"type": "purchase"` may be left out.
+    ///
+    /// ```
+    /// let p = pointbook::event::Purchase::from_json(r#"{"id":"q","member":"m1",
+    ///     "at":"2026-03-14T13:30:00Z","lines":[{"sku":"A","amount":"1.00"}]}"#)?;
+    /// assert_eq!(p.lines.len(), 1);
+    /// assert!(pointbook::event::Purchase::from_json(r#"{"type":"refund","id":"r"}"#).is_err());
+    /// # Ok::<(), pointbook::Error>(())
+    /// ```
+    pub fn from_json(text: &str) -> Result<Purchase> {
+        let bad = |event: String, message: String| Error::InvalidEvent { event, message };
+        let mut value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| bad("?".into(), e.to_string()))?;
+        let id = value
+            .get("id")
+            .and_then(|i| i.as_str())
+            .unwrap_or("?")
+            .to_owned();
+        if let Some(obj) = value.as_object_mut() {
+            match obj.remove("type") {
+                None => {}
+                Some(t) if t == "purchase" => {}
+                Some(t) => return Err(bad(id, format!("a quote needs a purchase, not {t}"))),
+            }
+        }
+        serde_json::from_value(value).map_err(|e| bad(id, e.to_string()))
+    }
 }
 
 impl Event {

@@ -440,8 +440,9 @@ mod opt_date {
 ///     point_value = "0.01"
 ///     [earning]
 ///     base_rate = 1
-/// "#).unwrap();
+/// "#)?;
 /// assert_eq!(program.levels()[0].id, "member");
+/// # Ok::<(), pointbook::Error>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct Program {

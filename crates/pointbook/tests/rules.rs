@@ -814,3 +814,36 @@ fn visits_metric_counts_purchases_with_eligible_spend_net_of_refunds() {
         |e| matches!(e, Effect::TierChanged { to, .. } if to == "gold")
     ));
 }
+
+#[test]
+fn a_refund_below_a_threshold_loses_the_bonus_and_gives_the_cap_back() {
+    let mut b = program_file("northwind-retail.toml");
+    enroll(&mut b, "e1", "m1", "2026-05-01T10:00:00Z");
+    let basket = r#"{"sku":"TENT","category":"outdoor","amount":"150.00"},{"sku":"SHIRT","category":"apparel","amount":"20.00"}"#;
+    // Base 2 x 170 = 340, big-basket +100 (min 150.00): 440.
+    assert_eq!(
+        nw_buy(&mut b, "p1", "2026-05-04T10:00:00Z", "store", basket).points,
+        440
+    );
+    // 30.00 of the tent back: 140.00 left, under the threshold: 280, so 160 are reversed.
+    let o = ok(
+        &mut b,
+        r#"{"type":"refund","id":"r1","member":"m1","at":"2026-05-05T10:00:00Z","purchase":"p1","lines":[{"sku":"TENT","amount":"30.00"}]}"#,
+    );
+    assert_eq!(o.points, -160);
+    // The bonus no longer counts toward May's cap: three more big baskets all get it.
+    let big = r#"{"sku":"TENT","category":"outdoor","amount":"150.00"}"#;
+    for (i, day) in ["06", "07", "08"].iter().enumerate() {
+        let o = nw_buy(
+            &mut b,
+            &format!("b{i}"),
+            &format!("2026-05-{day}T10:00:00Z"),
+            "store",
+            big,
+        );
+        assert!(
+            explanation(&o).contains(&("rule".into(), Some("big-basket".into()), "100".into())),
+            "{day}"
+        );
+    }
+}

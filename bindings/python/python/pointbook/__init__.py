@@ -164,7 +164,7 @@ def _at(value: Instant) -> str:
 class Program:
     """A validated loyalty program (TOML or JSON, see the project README).
 
-    >>> Program.sample().fingerprint == Program.from_toml(Program.sample().to_toml()).fingerprint
+    >>> Program.sample().fingerprint == Program.from_toml(Program.sample().source()).fingerprint
     True
     """
 
@@ -214,8 +214,8 @@ class Program:
         """The program in its canonical JSON form."""
         return dict(_json.loads(self._native.to_json()))
 
-    def to_toml(self) -> str:
-        """The text the program was loaded from (TOML or JSON)."""
+    def source(self) -> str:
+        """The text the program was loaded from (TOML, or JSON for from_json/from_dict)."""
         return self._text
 
     def __repr__(self) -> str:

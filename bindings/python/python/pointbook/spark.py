@@ -90,7 +90,7 @@ def replay_on_spark(program: Program, events: Any, *, allow_stock: bool = False)
     all_groups = members.select("_group").distinct()
     ticks = events.where(F.col("member").isNull()).crossJoin(all_groups)
     partitioned = members.unionByName(ticks.select(*members.columns))
-    program_text = program.to_toml()
+    program_text = program.source()
     is_json = program_text.lstrip().startswith("{")
     last_instant = (
         None
