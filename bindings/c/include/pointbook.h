@@ -78,6 +78,8 @@ typedef enum pb_status {
   PB_INVALID_SNAPSHOT = 500,
   // The snapshot was taken under another program.
   PB_PROGRAM_MISMATCH = 501,
+  // Analysis options out of range.
+  PB_INVALID_OPTIONS = 600,
 } pb_status;
 
 // A book: the state of one program. Opaque; safe to share between threads.

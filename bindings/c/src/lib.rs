@@ -76,6 +76,8 @@ pub enum pb_status {
     PB_INVALID_SNAPSHOT = 500,
     /// The snapshot was taken under another program.
     PB_PROGRAM_MISMATCH = 501,
+    /// Analysis options out of range.
+    PB_INVALID_OPTIONS = 600,
 }
 
 impl pb_status {
@@ -102,6 +104,7 @@ impl pb_status {
             405 => PB_HOLD_NOT_ACTIVE,
             500 => PB_INVALID_SNAPSHOT,
             501 => PB_PROGRAM_MISMATCH,
+            600 => PB_INVALID_OPTIONS,
             _ => PB_INTERNAL,
         }
     }

@@ -215,6 +215,19 @@ impl Book {
         Ok(self.balance_of(&m))
     }
 
+    /// What is left of a purchase after its refunds: the sum of its lines' amounts (`None`
+    /// for an unknown purchase). Analytics take a refund's money from the change in this.
+    pub fn purchase_amount(&self, member: &MemberId, purchase: &EventId) -> Option<Decimal> {
+        self.state
+            .purchases
+            .get(&(member.clone(), purchase.clone()))
+            .map(|r| {
+                r.lines
+                    .iter()
+                    .fold(Decimal::ZERO, |sum, l| sum.saturating_add(l.amount))
+            })
+    }
+
     /// Every member's balance as of the book's clock, sorted by member id.
     pub fn balances(&self) -> Vec<Balance> {
         let mut members: Vec<&Member> = self.state.members.values().collect();

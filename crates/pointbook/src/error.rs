@@ -161,6 +161,12 @@ pub enum Error {
         /// The event id.
         event: String,
     },
+    /// Analysis options out of range (a day-long period, a percentile over 100).
+    #[error("{message}")]
+    InvalidOptions {
+        /// What is wrong.
+        message: String,
+    },
     /// Snapshot bytes are not a valid Pointbook snapshot.
     #[error("invalid snapshot: {message}")]
     InvalidSnapshot {
@@ -201,11 +207,12 @@ impl Error {
             Error::Overflow { .. } => "overflow",
             Error::InvalidSnapshot { .. } => "invalid_snapshot",
             Error::ProgramMismatch { .. } => "program_mismatch",
+            Error::InvalidOptions { .. } => "invalid_options",
         }
     }
 
     /// A stable number for C status codes: 1xx program, 2xx event shape and order,
-    /// 3xx points and refunds, 4xx rewards, 5xx snapshots. Never renumbered.
+    /// 3xx points and refunds, 4xx rewards, 5xx snapshots, 6xx analytics. Never renumbered.
     pub fn number(&self) -> u32 {
         match self {
             Error::InvalidProgram { .. } => 100,
@@ -228,6 +235,7 @@ impl Error {
             Error::HoldNotActive { .. } => 405,
             Error::InvalidSnapshot { .. } => 500,
             Error::ProgramMismatch { .. } => 501,
+            Error::InvalidOptions { .. } => 600,
         }
     }
 }

@@ -2,6 +2,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod analytics;
 pub mod book;
 pub mod calendar;
 mod earning;

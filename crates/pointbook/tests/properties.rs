@@ -442,6 +442,77 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(1500) / 3,
+        max_shrink_iters: 2000,
+        .. ProptestConfig::default()
+    })]
+
+    /// Analytics account for every point: at each period's end, points issued net equal
+    /// redeemed + expired + forfeited + outstanding; the totals and each member's outstanding
+    /// equal the book's; the tier mix is the members' tiers; and a program compared with
+    /// itself shows no difference.
+    #[test]
+    fn analytics_account_for_every_point((variant, steps) in steps(), period in 0usize..3) {
+        use pointbook::analytics::{analyze, compare, Flows, Options};
+        use pointbook::calendar::Period;
+        let lines = events(&steps);
+        let events: Vec<Event> = lines.iter().map(|j| Event::from_json(j).unwrap()).collect();
+        let period = [Period::Week, Period::Month, Period::Quarter][period];
+        let a = analyze(program(variant), &events, Options { period, ..Options::default() }).unwrap();
+        let counts = a.events;
+        prop_assert_eq!(counts.applied + counts.duplicates + counts.rejected, events.len() as u64);
+        let mut cumulative = Flows::default();
+        for row in &a.periods {
+            let f = row.flows;
+            cumulative = Flows {
+                issued: cumulative.issued + f.issued,
+                reversed: cumulative.reversed + f.reversed,
+                forgiven: cumulative.forgiven + f.forgiven,
+                written_off: cumulative.written_off + f.written_off,
+                redeemed: cumulative.redeemed + f.redeemed,
+                expired: cumulative.expired + f.expired,
+                forfeited: cumulative.forfeited + f.forfeited,
+            };
+            prop_assert_eq!(
+                cumulative.net_issued(),
+                cumulative.redeemed + cumulative.expired + cumulative.forfeited + row.outstanding.total(),
+                "period {}", row.start
+            );
+            prop_assert_eq!(row.tier_mix.iter().sum::<u64>(), row.members);
+        }
+        prop_assert_eq!(cumulative, a.summary.flows);
+        let mut book = run(program(variant), &lines)?.book;
+        // The analysis is taken after bringing every member up to the last event.
+        if let Some(clock) = book.clock() {
+            book.advance(clock).unwrap();
+        }
+        let totals = book.totals();
+        let s = &a.summary;
+        prop_assert_eq!(totals.issued, -s.flows.issued + s.flows.reversed + s.flows.written_off);
+        prop_assert_eq!(totals.forgiven, -(s.flows.forgiven + s.flows.written_off));
+        prop_assert_eq!((totals.redeemed, totals.expired, totals.forfeited), (s.flows.redeemed, s.flows.expired, s.flows.forfeited));
+        let balances = book.balances();
+        prop_assert_eq!(balances.len(), a.members.len());
+        let mut mix = vec![0u64; a.tiers.len()];
+        for (b, m) in balances.iter().zip(&a.members) {
+            prop_assert_eq!(&b.member, &m.member);
+            prop_assert_eq!((b.available, b.pending, b.held), (m.outstanding.available, m.outstanding.pending, m.outstanding.held));
+            if !m.closed {
+                prop_assert_eq!(&b.tier, &m.tier);
+                mix[a.tiers.iter().position(|t| *t == b.tier).unwrap()] += 1;
+            }
+        }
+        prop_assert_eq!(&mix, &s.tier_mix);
+        if let Some(last) = a.periods.last() {
+            prop_assert_eq!(&last.tier_mix, &s.tier_mix);
+            prop_assert_eq!(last.outstanding, s.outstanding);
+        }
+        prop_assert!(compare(&a, &a, 10).is_identical());
+    }
+}
+
 #[test]
 #[ignore = "diagnostic: prints what the generated streams exercise"]
 fn stream_coverage() {

@@ -138,6 +138,12 @@ class ProgramMismatch(PointbookError, ValueError):
     default_code = "program_mismatch"
 
 
+class InvalidOptions(PointbookError, ValueError):
+    """Analysis options out of range (a day-long period, a percentile over 100)."""
+
+    default_code = "invalid_options"
+
+
 class InternalError(PointbookError):
     """A bug in Pointbook (a caught panic, a broken invariant). Nothing was changed."""
 
@@ -150,7 +156,8 @@ BY_CODE: Dict[str, Type[PointbookError]] = {
         InvalidProgram, InvalidEvent, UnknownMember, MemberExists, MemberClosed, LateEvent,
         IdConflict, TransfersDisabled, UnknownPurchase, RefundExceedsPurchase,
         InsufficientPoints, Overflow, UnknownReward, TierTooLow, LimitReached, OutOfStock,
-        UnknownRedemption, HoldNotActive, InvalidSnapshot, ProgramMismatch, InternalError,
+        UnknownRedemption, HoldNotActive, InvalidSnapshot, ProgramMismatch, InvalidOptions,
+        InternalError,
     )
 }
 
