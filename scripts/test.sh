@@ -21,5 +21,8 @@ bindings/c/test.sh
 step "Python package (wheel in .venv, stubtest, pytest)"
 bindings/python/test.sh
 
+step "HTML report in headless Chromium"
+scripts/report-test.sh
+
 echo
 echo "all test suites passed"

@@ -2,9 +2,12 @@
 //! run a demo on a bundled program and a generated history. Parsing and printing only: every
 //! rule lives in the `pointbook` core.
 
+mod html;
 mod report;
 
 use clap::{Args, Parser, Subcommand};
+use pointbook::analytics::{self, Analysis, Analyzer, Options};
+use pointbook::calendar::Period;
 use pointbook::event::Purchase;
 use pointbook::{Book, Error, Event, Outcome, Program};
 use std::io::{BufRead, BufWriter, IsTerminal, Write};
@@ -37,6 +40,82 @@ enum Command {
     Check(CheckArgs),
     /// Write a deterministic synthetic history for a program (JSON Lines).
     Generate(GenerateArgs),
+    /// Analyse a history: liability and breakage per period, tier mix, member metrics (JSON).
+    Analyze(AnalyzeArgs),
+    /// Replay one history under two programs and show the differences side by side.
+    Compare(CompareArgs),
+    /// Write a self-contained HTML report with charts (no scripts, no network).
+    Report(ReportArgs),
+}
+
+#[derive(Args)]
+struct AnalysisArgs {
+    /// Reporting period: week, month, quarter or year (local to the program).
+    #[arg(long, default_value = "month")]
+    period: String,
+    /// Analysis instant (RFC 3339); default and minimum: the last event's.
+    #[arg(long)]
+    as_of: Option<String>,
+    /// A member is active with a purchase in this many days before an instant.
+    #[arg(long, default_value_t = 90)]
+    active_days: u32,
+    /// Churn risk: days since the last purchase beyond this percentile of the member's gaps.
+    #[arg(long, default_value_t = 90)]
+    churn_percentile: u32,
+}
+
+#[derive(Args)]
+struct AnalyzeArgs {
+    /// Program file (TOML or JSON).
+    #[arg(long)]
+    program: PathBuf,
+    /// Events file (JSON Lines); `-` reads standard input.
+    #[arg(long)]
+    events: PathBuf,
+    #[command(flatten)]
+    options: AnalysisArgs,
+    /// Leave out the per-member rows.
+    #[arg(long)]
+    no_members: bool,
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    /// Program A, then program B: `--program A.toml --program B.toml`.
+    #[arg(long, required = true, num_args = 1)]
+    program: Vec<PathBuf>,
+    /// Events file (JSON Lines; read once per program).
+    #[arg(long)]
+    events: PathBuf,
+    #[command(flatten)]
+    options: AnalysisArgs,
+    /// How many of the most affected members to list.
+    #[arg(long, default_value_t = 20)]
+    top: usize,
+    /// Print the comparison as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// Program file (TOML or JSON).
+    #[arg(long)]
+    program: PathBuf,
+    /// Events file (JSON Lines).
+    #[arg(long)]
+    events: PathBuf,
+    /// A second program to compare with (the what-if section).
+    #[arg(long)]
+    compare: Option<PathBuf>,
+    #[command(flatten)]
+    options: AnalysisArgs,
+    /// How many of the most affected members to list.
+    #[arg(long, default_value_t = 20)]
+    top: usize,
+    /// Output HTML file.
+    #[arg(long)]
+    out: PathBuf,
 }
 
 #[derive(Args)]
@@ -249,7 +328,76 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Analyze(a) => {
+            let options = options(&a.options)?;
+            let mut analysis = analyze(&a.program, &a.events, options)?;
+            if a.no_members {
+                analysis.members.clear();
+            }
+            println!("{}", to_json(&analysis));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Compare(a) => {
+            let [pa, pb] = a.program.as_slice() else {
+                return Err("give exactly two programs: --program A --program B".into());
+            };
+            if a.events.as_os_str() == "-" {
+                return Err("compare reads the events once per program: give a file".into());
+            }
+            let options = options(&a.options)?;
+            let x = analyze(pa, &a.events, options)?;
+            let y = analyze(pb, &a.events, options)?;
+            let c = analytics::compare(&x, &y, a.top);
+            if a.json {
+                println!("{}", to_json(&c));
+            } else {
+                print!("{}", report::comparison_table(&c));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report(a) => {
+            let options = options(&a.options)?;
+            let x = analyze(&a.program, &a.events, options)?;
+            let other = match &a.compare {
+                Some(p) => {
+                    let y = analyze(p, &a.events, options)?;
+                    let c = analytics::compare(&x, &y, a.top);
+                    Some((y, c))
+                }
+                None => None,
+            };
+            let page = html::report(&x, other.as_ref().map(|(y, c)| (y, c)));
+            std::fs::write(&a.out, page).map_err(|e| format!("{}: {e}", a.out.display()))?;
+            eprintln!("wrote {}", a.out.display());
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+fn options(a: &AnalysisArgs) -> CliResult<Options> {
+    let period: Period = serde_json::from_value(serde_json::Value::String(a.period.clone()))
+        .map_err(|_| format!("--period {}: use week, month, quarter or year", a.period))?;
+    let as_of = match &a.as_of {
+        Some(t) => Some(t.parse().map_err(|e| format!("--as-of {t}: {e}"))?),
+        None => None,
+    };
+    Ok(Options {
+        period,
+        active_days: a.active_days,
+        churn_percentile: a.churn_percentile,
+        as_of,
+    })
+}
+
+/// Replays an events file into an analyzer; rejections go to stderr.
+fn analyze(program: &PathBuf, events: &PathBuf, options: Options) -> CliResult<Analysis> {
+    let mut analyzer = Analyzer::new(load_program(program)?, options).map_err(|e| e.to_string())?;
+    feed(
+        events,
+        &mut |line| analyzer.apply_json(line),
+        &mut |_, _| {},
+    )?;
+    Ok(analyzer.finish())
 }
 
 fn exit(strict: bool, rejected: usize) -> ExitCode {
@@ -290,24 +438,37 @@ type Seen<'a> = dyn FnMut(usize, Result<&Outcome, (&str, &Error)>) + 'a;
 /// Replays an events file; rejections go to stderr (and to `seen`). Returns the book and the
 /// number of rejected events.
 fn replay(a: &ReplayArgs, seen: &mut Seen<'_>) -> CliResult<(Book, usize)> {
-    let program = load_program(&a.program)?;
-    let mut book = Book::new(program);
-    let reader: Box<dyn BufRead> = if a.events.as_os_str() == "-" {
+    let mut book = Book::new(load_program(&a.program)?);
+    let rejected = feed(
+        &a.events,
+        &mut |line| Event::from_json(line).and_then(|e| book.apply(&e)),
+        seen,
+    )?;
+    Ok((book, rejected))
+}
+
+/// Applies each line of an events file (`-`: standard input); rejections go to stderr (and
+/// to `seen`). Returns the number of rejected events.
+fn feed(
+    events: &PathBuf,
+    apply: &mut dyn FnMut(&str) -> pointbook::Result<Outcome>,
+    seen: &mut Seen<'_>,
+) -> CliResult<usize> {
+    let reader: Box<dyn BufRead> = if events.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
-        let f =
-            std::fs::File::open(&a.events).map_err(|e| format!("{}: {e}", a.events.display()))?;
+        let f = std::fs::File::open(events).map_err(|e| format!("{}: {e}", events.display()))?;
         Box::new(std::io::BufReader::with_capacity(1 << 20, f))
     };
     let progress = std::io::stderr().is_terminal();
     let mut rejected = 0;
     let mut stderr = std::io::stderr().lock();
     for (i, line) in reader.lines().enumerate() {
-        let line = line.map_err(|e| format!("{}: line {}: {e}", a.events.display(), i + 1))?;
+        let line = line.map_err(|e| format!("{}: line {}: {e}", events.display(), i + 1))?;
         if line.trim().is_empty() {
             continue;
         }
-        let result = Event::from_json(&line).and_then(|e| book.apply(&e));
+        let result = apply(&line);
         match &result {
             Ok(o) => seen(i + 1, Ok(o)),
             Err(e) => {
@@ -324,7 +485,7 @@ fn replay(a: &ReplayArgs, seen: &mut Seen<'_>) -> CliResult<(Book, usize)> {
     if progress {
         let _ = write!(stderr, "\r\x1b[K");
     }
-    Ok((book, rejected))
+    Ok(rejected)
 }
 
 fn error_event_id(e: &Error, line: &str) -> String {

@@ -176,3 +176,48 @@ pub fn demo(
     println!("digest       {}", book.digest());
     Ok(())
 }
+
+/// A comparison as a readable table.
+pub fn comparison_table(c: &pointbook::analytics::Comparison) -> String {
+    let opt = |d: Option<Decimal>| d.map_or_else(|| "-".to_owned(), |d| d.to_string());
+    let mut out = format!("what if: {} -> {}\n", c.a, c.b);
+    out.push_str(&format!(
+        "{:<24} {:>16} {:>16} {:>16}\n",
+        "metric", "A", "B", "B - A"
+    ));
+    for m in &c.metrics {
+        out.push_str(&format!(
+            "{:<24} {:>16} {:>16} {:>16}\n",
+            m.metric,
+            opt(m.a),
+            opt(m.b),
+            opt(m.delta)
+        ));
+    }
+    out.push_str(&format!("\n{:<24} {:>16} {:>16}\n", "tier", "A", "B"));
+    for t in &c.tier_mix {
+        out.push_str(&format!("{:<24} {:>16} {:>16}\n", t.tier, t.a, t.b));
+    }
+    out.push_str(&format!(
+        "\n{} members would end in another tier\n",
+        c.members_changing_tier
+    ));
+    for m in &c.tier_moves {
+        out.push_str(&format!("  {} -> {}: {}\n", m.from, m.to, m.members));
+    }
+    if !c.most_affected.is_empty() {
+        out.push_str("\nmost affected members (points issued, net)\n");
+        for m in &c.most_affected {
+            out.push_str(&format!(
+                "  {:<20} {:>10} -> {:>10} ({:+}) {} -> {}\n",
+                m.member.as_str(),
+                m.points_a,
+                m.points_b,
+                m.delta,
+                m.tier_a,
+                m.tier_b
+            ));
+        }
+    }
+    out
+}

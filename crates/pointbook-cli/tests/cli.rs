@@ -185,6 +185,7 @@ fn generate_is_deterministic_and_demo_reports() {
 fn every_command_has_help_and_bad_input_is_a_clear_error() {
     for cmd in [
         "demo", "balances", "replay", "quote", "explain", "progress", "check", "generate",
+        "analyze", "compare", "report",
     ] {
         let o = pointbook(&[cmd, "--help"]);
         assert!(o.status.success(), "{cmd}");
@@ -203,4 +204,125 @@ fn every_command_has_help_and_bad_input_is_a_clear_error() {
         "examples/programs/northwind-retail.toml",
     ]);
     assert!(o.status.success());
+}
+
+#[test]
+fn analyze_prints_the_analysis_as_json() {
+    let o = pointbook(&[
+        "analyze",
+        "--program",
+        PROGRAM,
+        "--events",
+        EVENTS,
+        "--period",
+        "quarter",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let a: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(a["period"], "quarter");
+    let s = &a["summary"];
+    // Points issued net = redeemed + expired + forfeited + outstanding.
+    let n = |v: &serde_json::Value| v.as_i64().unwrap();
+    let outstanding = &s["outstanding"];
+    assert_eq!(
+        n(&s["net_issued"]),
+        n(&s["flows"]["redeemed"])
+            + n(&s["flows"]["expired"])
+            + n(&s["flows"]["forfeited"])
+            + n(&outstanding["available"])
+            + n(&outstanding["pending"])
+            + n(&outstanding["held"])
+    );
+    // The same totals as the balances command.
+    let b: Vec<serde_json::Value> = serde_json::from_str(&stdout(&pointbook(&[
+        "balances",
+        "--program",
+        PROGRAM,
+        "--events",
+        EVENTS,
+    ])))
+    .unwrap();
+    let available: i64 = b.iter().map(|m| n(&m["available"])).sum();
+    assert_eq!(n(&outstanding["available"]), available);
+    assert_eq!(a["members"].as_array().unwrap().len(), b.len());
+    let o = pointbook(&[
+        "analyze",
+        "--program",
+        PROGRAM,
+        "--events",
+        EVENTS,
+        "--period",
+        "fortnight",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--period fortnight"), "{}", stderr(&o));
+}
+
+#[test]
+fn compare_a_program_with_itself_and_with_a_variant() {
+    let o = pointbook(&[
+        "compare",
+        "--program",
+        PROGRAM,
+        "--program",
+        PROGRAM,
+        "--events",
+        EVENTS,
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let c: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    for m in c["metrics"].as_array().unwrap() {
+        assert_eq!(m["a"], m["b"], "{m}");
+        let delta: f64 = m["delta"].as_str().map_or(0.0, |d| d.parse().unwrap());
+        assert_eq!(delta, 0.0, "{m}");
+    }
+    assert_eq!(c["members_changing_tier"], 0);
+    assert!(c["most_affected"].as_array().unwrap().is_empty());
+    let variant = "examples/programs/bean-and-leaf-gold-250.toml";
+    let o = pointbook(&[
+        "compare",
+        "--program",
+        PROGRAM,
+        "--program",
+        variant,
+        "--events",
+        EVENTS,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.starts_with("what if: Bean & Leaf -> Bean & Leaf (gold at 250, +50%)"),
+        "{text}"
+    );
+    assert!(text.contains("points_issued"), "{text}");
+    let o = pointbook(&["compare", "--program", PROGRAM, "--events", EVENTS]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn report_writes_one_self_contained_html_file() {
+    let out = std::env::temp_dir().join(format!("pointbook-report-{}.html", std::process::id()));
+    let o = pointbook(&[
+        "report",
+        "--program",
+        PROGRAM,
+        "--compare",
+        "examples/programs/bean-and-leaf-gold-250.toml",
+        "--events",
+        EVENTS,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(&out).unwrap();
+    std::fs::remove_file(&out).unwrap();
+    for chart in ["liability", "flows", "tiers", "compare"] {
+        assert!(
+            html.contains(&format!("<svg data-chart=\"{chart}\"")),
+            "{chart}"
+        );
+    }
+    assert!(html.contains("Bean &amp; Leaf"));
+    assert!(!html.contains("<script"));
 }

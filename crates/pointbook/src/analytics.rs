@@ -478,6 +478,17 @@ impl Analyzer {
         }
     }
 
+    /// Parses one JSON event and applies it; an unreadable event counts as rejected.
+    pub fn apply_json(&mut self, json: &str) -> Result<Outcome> {
+        match Event::from_json(json) {
+            Ok(e) => self.apply(&e),
+            Err(e) => {
+                self.counts.rejected += 1;
+                Err(e)
+            }
+        }
+    }
+
     fn key(&self, t: Instant) -> NaiveDate {
         let cal = self.book.program().calendar();
         let d = cal.date(t);
@@ -1129,34 +1140,48 @@ impl Comparison {
     }
 }
 
-fn headline(a: &Analysis) -> Vec<(&'static str, Option<Decimal>)> {
+/// The headline metrics: name, value, and whether it is money.
+fn headline(a: &Analysis) -> Vec<(&'static str, Option<Decimal>, bool)> {
     let s = &a.summary;
     let p = |n: i64| Some(Decimal::from(n));
     vec![
-        ("points_issued", p(s.net_issued)),
-        ("cost", Some(s.cost)),
-        ("points_redeemed", p(s.flows.redeemed)),
-        ("points_expired", p(s.flows.expired)),
-        ("points_outstanding", p(s.outstanding.total())),
-        ("liability", Some(s.liability)),
-        ("redemption_rate", s.redemption_rate),
-        ("breakage_rate", s.breakage_rate),
-        ("expected_breakage_value", Some(s.expected_breakage_value)),
-        ("deferred_revenue", Some(s.deferred_revenue)),
-        ("rejected_events", Some(Decimal::from(a.events.rejected))),
+        ("points_issued", p(s.net_issued), false),
+        ("cost", Some(s.cost), true),
+        ("points_redeemed", p(s.flows.redeemed), false),
+        ("points_expired", p(s.flows.expired), false),
+        ("points_outstanding", p(s.outstanding.total()), false),
+        ("liability", Some(s.liability), true),
+        ("redemption_rate", s.redemption_rate, false),
+        ("breakage_rate", s.breakage_rate, false),
+        (
+            "expected_breakage_value",
+            Some(s.expected_breakage_value),
+            true,
+        ),
+        ("deferred_revenue", Some(s.deferred_revenue), true),
+        (
+            "rejected_events",
+            Some(Decimal::from(a.events.rejected)),
+            false,
+        ),
     ]
 }
 
-/// Compares two analyses of the same history; `top` bounds `most_affected`.
+/// Compares two analyses of the same history; `top` bounds `most_affected`. Money deltas
+/// are left out when the programs' currencies differ.
 pub fn compare(a: &Analysis, b: &Analysis, top: usize) -> Comparison {
+    let same_currency = a.currency == b.currency;
     let metrics = headline(a)
         .into_iter()
         .zip(headline(b))
-        .map(|((metric, x), (_, y))| MetricRow {
+        .map(|((metric, x, money), (_, y, _))| MetricRow {
             metric,
             a: x,
             b: y,
-            delta: x.zip(y).map(|(x, y)| y.saturating_sub(x)),
+            delta: x
+                .zip(y)
+                .filter(|_| same_currency || !money)
+                .map(|(x, y)| y.saturating_sub(x)),
         })
         .collect();
     let mut tiers: Vec<&String> = a.tiers.iter().collect();
