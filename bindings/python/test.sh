@@ -38,7 +38,8 @@ echo "--- examples/python"
 plots="$root/target/python-example"
 rm -rf "$plots"
 "$venv/bin/python" "$root/examples/python/liability_and_tiers.py" "$plots"
-for f in liability.png tier_mix.png; do
+"$venv/bin/python" "$root/examples/python/what_if.py" "$plots"
+for f in liability.png tier_mix.png what_if.png; do
   [ -s "$plots/$f" ] || { echo "examples/python did not write $f"; exit 1; }
 done
-echo "python example: 1 passed, 0 failed"
+echo "python examples: 2 passed, 0 failed"

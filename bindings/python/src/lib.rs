@@ -6,6 +6,7 @@
 mod arrow_events;
 mod tables;
 
+use pointbook::analytics::{self, Analysis, Analyzer, Options};
 use pointbook::event::Purchase;
 use pointbook::{Book, Event, MemberId, Program};
 use pyo3::prelude::*;
@@ -279,6 +280,129 @@ impl PyReplayer {
     }
 }
 
+/// Replays events into a book of its own and accumulates loyalty analytics.
+#[pyclass(name = "Analyzer", module = "pointbook._native", frozen)]
+struct PyAnalyzer {
+    /// `None` once finished.
+    state: Mutex<Option<Analyzer>>,
+}
+
+/// A finished analysis.
+#[pyclass(name = "Analysis", module = "pointbook._native", frozen)]
+struct PyAnalysis {
+    analysis: Analysis,
+}
+
+impl PyAnalyzer {
+    fn with<T>(&self, f: impl FnOnce(&mut Analyzer) -> T) -> PyResult<T> {
+        match lock(&self.state).as_mut() {
+            Some(a) => Ok(f(a)),
+            None => Err(raise("invalid_options", "this analyzer is finished")),
+        }
+    }
+}
+
+#[pymethods]
+impl PyAnalyzer {
+    #[new]
+    #[pyo3(signature = (program, period="month", active_days=90, churn_percentile=90, as_of=None))]
+    fn new(
+        program: &PyProgram,
+        period: &str,
+        active_days: u32,
+        churn_percentile: u32,
+        as_of: Option<&str>,
+    ) -> PyResult<Self> {
+        guard(|| {
+            let as_of = match as_of {
+                Some(t) => Some(t.parse().map_err(|e| {
+                    raise(
+                        "invalid_options",
+                        &format!("analytics option as_of: \"{t}\": {e}"),
+                    )
+                })?),
+                None => None,
+            };
+            let options = Options {
+                period: Options::period_named(period).map_err(|e| to_py(&e))?,
+                active_days,
+                churn_percentile,
+                as_of,
+            };
+            let analyzer =
+                Analyzer::new(program.program.clone(), options).map_err(|e| to_py(&e))?;
+            Ok(PyAnalyzer {
+                state: Mutex::new(Some(analyzer)),
+            })
+        })
+    }
+
+    /// Applies every row of an Arrow table, batch or stream, with the GIL released. Rows that
+    /// cannot be read count as rejected events. Returns the rows read.
+    fn feed_arrow(&self, py: Python<'_>, data: AnyRecordBatch) -> PyResult<usize> {
+        guard(|| {
+            let reader = data.into_reader()?;
+            py.detach(|| {
+                self.with(|a| -> Result<usize, String> {
+                    let mut rows = 0;
+                    for batch in reader {
+                        let batch = batch.map_err(|e| e.to_string())?;
+                        for event in arrow_events::events(&batch)? {
+                            rows += 1;
+                            match event {
+                                Ok(e) => drop(a.apply(&e)),
+                                Err(_) => a.count_unreadable(),
+                            }
+                        }
+                    }
+                    Ok(rows)
+                })
+            })?
+            .map_err(|m| raise("invalid_event", &m))
+        })
+    }
+
+    /// Applies events given as JSON texts, with the GIL released. Returns how many.
+    fn feed_json(&self, py: Python<'_>, events: Vec<String>) -> PyResult<usize> {
+        guard(|| {
+            py.detach(|| {
+                self.with(|a| {
+                    for text in &events {
+                        let _ = a.apply_json(text);
+                    }
+                    events.len()
+                })
+            })
+        })
+    }
+
+    /// Brings the book up to the analysis instant and returns the analysis.
+    fn finish(&self, py: Python<'_>) -> PyResult<PyAnalysis> {
+        guard(|| {
+            let analyzer = lock(&self.state)
+                .take()
+                .ok_or_else(|| raise("invalid_options", "this analyzer is finished"))?;
+            Ok(PyAnalysis {
+                analysis: py.detach(|| analyzer.finish()),
+            })
+        })
+    }
+}
+
+#[pymethods]
+impl PyAnalysis {
+    /// The analysis as JSON (the same document as `pointbook analyze`).
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        guard(|| py.detach(|| json(&self.analysis)))
+    }
+}
+
+/// Compares two analyses of the same history (JSON, as `pointbook compare --json`).
+#[pyfunction]
+fn compare_json(a: &PyAnalysis, b: &PyAnalysis, top: usize) -> PyResult<String> {
+    guard(|| json(&analytics::compare(&a.analysis, &b.analysis, top)))
+}
+
 /// A deterministic synthetic history (JSON Lines) for a program.
 #[pyfunction]
 #[pyo3(signature = (program, members, events, seed, days=730))]
@@ -310,6 +434,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyProgram>()?;
     m.add_class::<PyBook>()?;
     m.add_class::<PyReplayer>()?;
+    m.add_class::<PyAnalyzer>()?;
+    m.add_class::<PyAnalysis>()?;
+    m.add_function(wrap_pyfunction!(compare_json, m)?)?;
     m.add_function(wrap_pyfunction!(generate_jsonl, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("BEAN_AND_LEAF", pointbook::samples::BEAN_AND_LEAF)?;

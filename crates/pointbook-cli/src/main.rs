@@ -7,7 +7,6 @@ mod report;
 
 use clap::{Args, Parser, Subcommand};
 use pointbook::analytics::{self, Analysis, Analyzer, Options};
-use pointbook::calendar::Period;
 use pointbook::event::Purchase;
 use pointbook::{Book, Error, Event, Outcome, Program};
 use std::io::{BufRead, BufWriter, IsTerminal, Write};
@@ -375,8 +374,7 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
 }
 
 fn options(a: &AnalysisArgs) -> CliResult<Options> {
-    let period: Period = serde_json::from_value(serde_json::Value::String(a.period.clone()))
-        .map_err(|_| format!("--period {}: use week, month, quarter or year", a.period))?;
+    let period = Options::period_named(&a.period).map_err(|e| format!("--period: {e}"))?;
     let as_of = match &a.as_of {
         Some(t) => Some(t.parse().map_err(|e| format!("--as-of {t}: {e}"))?),
         None => None,

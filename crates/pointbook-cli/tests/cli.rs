@@ -255,7 +255,11 @@ fn analyze_prints_the_analysis_as_json() {
         "fortnight",
     ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("--period fortnight"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("\"fortnight\": use week"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

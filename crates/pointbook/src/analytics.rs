@@ -69,6 +69,29 @@ impl Default for Options {
 }
 
 impl Options {
+    /// Parses a reporting period by name: `week`, `month`, `quarter` or `year`.
+    ///
+    /// ```
+    /// use pointbook::analytics::Options;
+    /// use pointbook::calendar::Period;
+    /// assert_eq!(Options::period_named("quarter")?, Period::Quarter);
+    /// assert_eq!(Options::period_named("fortnight").unwrap_err().code(), "invalid_options");
+    /// # Ok::<(), pointbook::Error>(())
+    /// ```
+    pub fn period_named(name: &str) -> Result<Period> {
+        match name {
+            "week" => Ok(Period::Week),
+            "month" => Ok(Period::Month),
+            "quarter" => Ok(Period::Quarter),
+            "year" => Ok(Period::Year),
+            _ => Err(Error::InvalidOptions {
+                message: format!(
+                    "analytics option period: {name:?}: use week, month, quarter or year"
+                ),
+            }),
+        }
+    }
+
     fn check(&self) -> Result<()> {
         let bad = |field: &str, message: &str| {
             Err(Error::InvalidOptions {
@@ -487,6 +510,11 @@ impl Analyzer {
                 Err(e)
             }
         }
+    }
+
+    /// Counts an event a binding could not even read (a malformed row) as rejected.
+    pub fn count_unreadable(&mut self) {
+        self.counts.rejected += 1;
     }
 
     fn key(&self, t: Instant) -> NaiveDate {

@@ -33,6 +33,7 @@ from ._errors import (
     InsufficientPoints,
     InternalError,
     InvalidEvent,
+    InvalidOptions,
     InvalidProgram,
     InvalidSnapshot,
     LateEvent,
@@ -55,9 +56,9 @@ from ._errors import (
 __version__: str = _native.__version__
 
 __all__ = [
-    "Balance", "Book", "EVENT_SCHEMA", "Outcome", "PointbookError", "Program", "ReplayResult",
-    "generate", "replay", "HoldNotActive", "IdConflict", "InsufficientPoints", "InternalError",
-    "InvalidEvent", "InvalidProgram", "InvalidSnapshot", "LateEvent", "LimitReached",
+    "Analysis", "Balance", "Book", "Comparison", "EVENT_SCHEMA", "Outcome", "PointbookError",
+    "Program", "ReplayResult", "analyze", "compare", "generate", "replay", "HoldNotActive", "IdConflict", "InsufficientPoints", "InternalError",
+    "InvalidEvent", "InvalidOptions", "InvalidProgram", "InvalidSnapshot", "LateEvent", "LimitReached",
     "MemberClosed", "MemberExists", "OutOfStock", "Overflow", "ProgramMismatch",
     "RefundExceedsPurchase", "TierTooLow", "TransfersDisabled", "UnknownMember",
     "UnknownPurchase", "UnknownRedemption", "UnknownReward",
@@ -402,6 +403,44 @@ def _progress_bar(enabled: bool, total: Optional[int]) -> Any:
     return tqdm(total=total, unit="ev", desc="replay")
 
 
+def _arrow_input(events: Any) -> Any:
+    """pandas and polars frames as Arrow; anything else as given."""
+    module = type(events).__module__.split(".")[0]
+    if module == "pandas":
+        return _pa.Table.from_pandas(events, preserve_index=False)
+    if module == "polars" and not _is_arrow(events):
+        return events.to_arrow()
+    return events
+
+
+def _feed(native: Any, events: Any, progress: bool, chunk_size: int) -> None:
+    """Feeds events (any form :func:`replay` takes) to a native replayer or analyzer."""
+    events = _arrow_input(events)
+    if _is_arrow(events):
+        if progress:
+            reader = _pa.RecordBatchReader.from_stream(events)
+            total = getattr(events, "num_rows", None)
+            bar = _progress_bar(True, total if isinstance(total, int) else None)
+            for batch in reader:
+                native.feed_arrow(batch)
+                if bar is not None:
+                    bar.update(batch.num_rows)
+            if bar is not None:
+                bar.close()
+        else:
+            native.feed_arrow(events)
+        return
+    if isinstance(events, (str, bytes, Mapping)):
+        raise InvalidEvent("event ?: replay takes a table or an iterable of events, not a single event")
+    bar = _progress_bar(progress, len(events) if hasattr(events, "__len__") else None)
+    for chunk in _chunks(events, chunk_size):
+        native.feed_json(chunk)
+        if bar is not None:
+            bar.update(len(chunk))
+    if bar is not None:
+        bar.close()
+
+
 def replay(
     program: Program,
     events: Any,
@@ -419,34 +458,7 @@ def replay(
     installed.
     """
     replayer = _native.Replayer(_program(program))
-    module = type(events).__module__.split(".")[0]
-    if module == "pandas":
-        events = _pa.Table.from_pandas(events, preserve_index=False)
-    elif module == "polars" and not _is_arrow(events):
-        events = events.to_arrow()
-    if _is_arrow(events):
-        if progress:
-            reader = _pa.RecordBatchReader.from_stream(events)
-            total = getattr(events, "num_rows", None)
-            bar = _progress_bar(True, total if isinstance(total, int) else None)
-            for batch in reader:
-                replayer.feed_arrow(batch)
-                if bar is not None:
-                    bar.update(batch.num_rows)
-            if bar is not None:
-                bar.close()
-        else:
-            replayer.feed_arrow(events)
-    else:
-        if isinstance(events, (str, bytes, Mapping)):
-            raise InvalidEvent("event ?: replay takes a table or an iterable of events, not a single event")
-        bar = _progress_bar(progress, len(events) if hasattr(events, "__len__") else None)
-        for chunk in _chunks(events, chunk_size):
-            replayer.feed_json(chunk)
-            if bar is not None:
-                bar.update(len(chunk))
-        if bar is not None:
-            bar.close()
+    _feed(replayer, events, progress, chunk_size)
     balances, outcomes, postings, effects = replayer.tables()
     return ReplayResult(
         balances=_pa.table(balances),
@@ -470,3 +482,279 @@ def generate(
         if "birthday" in row:
             row["birthday"] = _dt.date.fromisoformat(row["birthday"])
     return _pa.Table.from_pylist(rows, schema=EVENT_SCHEMA)
+
+
+_DECIMAL_KEYS = frozenset({
+    "point_value", "liability", "cost", "redemption_rate", "breakage_rate",
+    "expected_breakage_rate", "expected_breakage_value", "deferred_revenue", "retention_rate",
+    "repurchase_rate", "purchase_frequency", "sales", "refunds", "average_order_value",
+    "average_lifetime_value", "lifetime_value",
+})
+
+
+def _decimals(value: Any, key: str = "") -> Any:
+    """Decimal strings of the analysis JSON as :class:`decimal.Decimal`."""
+    if isinstance(value, dict):
+        return {k: _decimals(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decimals(v, key) for v in value]
+    if isinstance(value, str) and key in _DECIMAL_KEYS:
+        return _decimal.Decimal(value)
+    return value
+
+
+def _when(text: Optional[str]) -> Optional[_dt.datetime]:
+    return None if text is None else _instant(text)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Loyalty analytics of one program over one history (see :func:`analyze`). Every
+    definition and formula: ``docs/analytics.md``. Money and rates are
+    :class:`decimal.Decimal` (``decimal128`` columns in the tables)."""
+
+    program: str
+    currency: str
+    point_value: _decimal.Decimal
+    tiers: List[str]
+    """Tier ids in level order (``tier_<id>`` columns of ``periods``)."""
+    period: str
+    as_of: Optional[_dt.datetime]
+    events: Dict[str, int]
+    """applied, duplicates, rejected."""
+    summary: Dict[str, Any]
+    """Headline numbers: flows, net_issued, outstanding, liability, cost, redemption_rate,
+    breakage_rate, expected_breakage_rate/points/value, deferred_revenue, tier_mix, members,
+    purchasers, repurchase_rate, purchases, purchase_frequency, sales, refunds,
+    average_order_value, average_lifetime_value, at_risk, segments."""
+    periods: _pa.Table
+    """One row per period: start, end, the flows (issued, reversed, forgiven, written_off,
+    redeemed, expired, forfeited), available, pending, held, outstanding, liability, members,
+    enrolled, forgotten, ``tier_<id>`` per tier, tier_ups, tier_downs, active_start,
+    active_end, active_new, retention_rate, purchasers, returning_purchasers, repurchase_rate,
+    purchases, purchase_frequency, sales, refunds, average_order_value."""
+    members: _pa.Table
+    """One row per member: member, tier, enrolled_at, closed, purchases, first_purchase,
+    last_purchase, sales, refunds, lifetime_value, average_order_value, points_issued,
+    points_redeemed, available, pending, held, recency_days, r, f, m, segment, at_risk,
+    days_since_last, churn_threshold_days, churn_reason."""
+    _native: Any = field(repr=False, compare=False)
+
+    def plot_liability(self, ax: Any = None) -> Any:
+        """Points outstanding per period end, stacked (available, pending, held), on a
+        matplotlib axes (a new figure when ``ax`` is None). Returns the axes."""
+        ax = _axes(ax)
+        p = self.periods.to_pydict()
+        ax.stackplot(p["start"], p["available"], p["pending"], p["held"],
+                     labels=["available", "pending", "held"])
+        ax.set_ylabel("points outstanding")
+        ax.set_title(f"{self.program}: liability")
+        ax.legend(loc="upper left")
+        return ax
+
+    def plot_flows(self, ax: Any = None) -> Any:
+        """Points issued, redeemed and expired per period, as lines. Returns the axes."""
+        ax = _axes(ax)
+        p = self.periods.to_pydict()
+        for name in ("issued", "redeemed", "expired"):
+            ax.plot(p["start"], p[name], label=name)
+        ax.set_ylabel("points per period")
+        ax.set_title(f"{self.program}: issued, redeemed, expired")
+        ax.legend(loc="upper left")
+        return ax
+
+    def plot_tier_mix(self, ax: Any = None) -> Any:
+        """Members per tier at each period end, stacked. Returns the axes."""
+        ax = _axes(ax)
+        p = self.periods.to_pydict()
+        ax.stackplot(p["start"], *[p[f"tier_{t}"] for t in self.tiers], labels=self.tiers)
+        ax.set_ylabel("members")
+        ax.set_title(f"{self.program}: tier mix")
+        ax.legend(loc="upper left")
+        return ax
+
+
+def _axes(ax: Any) -> Any:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=(9, 4))[1]
+
+
+def _period_rows(doc: Dict[str, Any]) -> List[Dict[str, Any]]:
+    rows = []
+    for r in doc["periods"]:
+        row: Dict[str, Any] = {"start": _dt.date.fromisoformat(r["start"]), "end": _instant(r["end"])}
+        row.update(r["flows"])
+        row.update(r["outstanding"])
+        row["outstanding"] = sum(r["outstanding"].values())
+        for k, v in r.items():
+            if k == "tier_mix":
+                for tier, count in zip(doc["tiers"], v):
+                    row[f"tier_{tier}"] = count
+            elif k not in ("start", "end", "flows", "outstanding"):
+                row[k] = v
+        rows.append(row)
+    return rows
+
+
+def _member_rows(doc: Dict[str, Any]) -> List[Dict[str, Any]]:
+    rows = []
+    for m in doc["members"]:
+        rfm = m["rfm"] or {}
+        churn = m["churn"]
+        rows.append({
+            "member": m["member"], "tier": m["tier"], "enrolled_at": _when(m["enrolled_at"]),
+            "closed": m["closed"], "purchases": m["purchases"],
+            "first_purchase": _when(m["first_purchase"]),
+            "last_purchase": _when(m["last_purchase"]), "sales": m["sales"],
+            "refunds": m["refunds"], "lifetime_value": m["lifetime_value"],
+            "average_order_value": m["average_order_value"],
+            "points_issued": m["points_issued"], "points_redeemed": m["points_redeemed"],
+            **m["outstanding"],
+            "recency_days": rfm.get("recency_days"), "r": rfm.get("r"), "f": rfm.get("f"),
+            "m": rfm.get("m"), "segment": rfm.get("segment"),
+            "at_risk": churn["at_risk"], "days_since_last": churn["days_since_last"],
+            "churn_threshold_days": churn["threshold_days"], "churn_reason": churn["reason"],
+        })
+    return rows
+
+
+def _table(rows: List[Dict[str, Any]]) -> _pa.Table:
+    return _pa.Table.from_pylist(rows)
+
+
+def _analysis(native: Any) -> Analysis:
+    doc = _decimals(_json.loads(native.to_json()))
+    return Analysis(
+        program=doc["program"], currency=doc["currency"], point_value=doc["point_value"],
+        tiers=doc["tiers"], period=doc["period"], as_of=_when(doc["as_of"]),
+        events=doc["events"], summary=doc["summary"],
+        periods=_table(_period_rows(doc)), members=_table(_member_rows(doc)), _native=native,
+    )
+
+
+def _analyzer(program: Program, period: str, as_of: Optional[Instant], active_days: int,
+              churn_percentile: int) -> Any:
+    when = None if as_of is None else _at(as_of)
+    return _native.Analyzer(_program(program), period, active_days, churn_percentile, when)
+
+
+def analyze(
+    program: Program,
+    events: Any,
+    *,
+    period: str = "month",
+    as_of: Optional[Instant] = None,
+    active_days: int = 90,
+    churn_percentile: int = 90,
+    progress: bool = False,
+    chunk_size: int = 65_536,
+) -> Analysis:
+    """Replays a history under a program and returns its loyalty analytics: liability and
+    breakage per period, tier mix and migrations, retention, repurchase, order value,
+    lifetime value, RFM and churn risk. ``events`` takes every form :func:`replay` takes;
+    rejected events are counted in ``Analysis.events``. ``period`` is week, month, quarter or
+    year (local to the program); ``as_of`` defaults to (and is at least) the last event's
+    instant.
+
+    >>> import pointbook
+    >>> program = pointbook.Program.sample()
+    >>> a = pointbook.analyze(program, [
+    ...     {"type": "enroll", "id": "e1", "member": "m1", "at": "2026-01-10T15:00:00Z"},
+    ...     {"type": "purchase", "id": "p1", "member": "m1", "at": "2026-02-01T15:00:00Z",
+    ...      "lines": [{"sku": "BEANS", "category": "coffee", "amount": "100.00"}]},
+    ... ])
+    >>> a.summary["net_issued"], a.summary["liability"]
+    (125, Decimal('1.25'))
+    >>> a.periods.column("issued").to_pylist()
+    [25, 100]
+    """
+    native = _analyzer(program, period, as_of, active_days, churn_percentile)
+    _feed(native, events, progress, chunk_size)
+    return _analysis(native.finish())
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two programs over the same history, side by side (see :func:`compare`)."""
+
+    a: Analysis
+    b: Analysis
+    metrics: _pa.Table
+    """One row per headline metric: metric, a, b, delta (``b − a``; null for money when the
+    currencies differ)."""
+    tier_mix: _pa.Table
+    """tier, a, b: members per tier at the end."""
+    tier_moves: _pa.Table
+    """from, to, members: who would end in another tier."""
+    most_affected: _pa.Table
+    """member, points_a, points_b, delta, tier_a, tier_b: largest point differences first."""
+    members_changing_tier: int
+
+    @property
+    def is_identical(self) -> bool:
+        """True when both programs give the same numbers on this history."""
+        return (all(r["a"] == r["b"] for r in self.metrics.to_pylist())
+                and all(r["a"] == r["b"] for r in self.tier_mix.to_pylist())
+                and self.tier_moves.num_rows == 0 and self.most_affected.num_rows == 0)
+
+
+def _reusable(events: Any) -> Any:
+    """Events that can be read twice: streams are read into a table, iterators into a list."""
+    events = _arrow_input(events)
+    if _is_arrow(events):
+        if isinstance(events, (_pa.Table, _pa.RecordBatch)):
+            return events
+        return _pa.RecordBatchReader.from_stream(events).read_all()
+    if isinstance(events, (str, bytes, Mapping)):
+        raise InvalidEvent("event ?: compare takes a table or an iterable of events, not a single event")
+    return list(events)
+
+
+def compare(
+    program_a: Program,
+    program_b: Program,
+    events: Any,
+    *,
+    top: int = 20,
+    period: str = "month",
+    as_of: Optional[Instant] = None,
+    active_days: int = 90,
+    churn_percentile: int = 90,
+) -> Comparison:
+    """What if: replays the same history under two programs and compares points issued,
+    cost, liability, breakage, tier mix, members who would change tier and the ``top``
+    members most affected (the same as ``pointbook compare``).
+
+    >>> import pointbook
+    >>> p = pointbook.Program.sample()
+    >>> history = pointbook.generate(p, members=50, events=500, seed=7)
+    >>> pointbook.compare(p, p, history).is_identical
+    True
+    """
+    events = _reusable(events)
+    natives = []
+    for program in (program_a, program_b):
+        native = _analyzer(program, period, as_of, active_days, churn_percentile)
+        _feed(native, events, False, 65_536)
+        natives.append(native.finish())
+    doc = _json.loads(_native.compare_json(natives[0], natives[1], top))
+    metrics = [
+        {k: _decimal.Decimal(v) if k in ("a", "b", "delta") and v is not None else v
+         for k, v in row.items()}
+        for row in doc["metrics"]
+    ]
+    moves_schema = _pa.schema([("from", _pa.string()), ("to", _pa.string()), ("members", _pa.int64())])
+    affected_schema = _pa.schema([
+        ("member", _pa.string()), ("points_a", _pa.int64()), ("points_b", _pa.int64()),
+        ("delta", _pa.int64()), ("tier_a", _pa.string()), ("tier_b", _pa.string()),
+    ])
+    return Comparison(
+        a=_analysis(natives[0]), b=_analysis(natives[1]),
+        metrics=_table(metrics), tier_mix=_table(doc["tier_mix"]),
+        tier_moves=_pa.Table.from_pylist(doc["tier_moves"], schema=moves_schema),
+        most_affected=_pa.Table.from_pylist(doc["most_affected"], schema=affected_schema),
+        members_changing_tier=doc["members_changing_tier"],
+    )

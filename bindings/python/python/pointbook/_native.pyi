@@ -4,7 +4,10 @@ from typing import Any, List, Optional, Tuple
 
 from typing_extensions import final
 
-__all__ = ["BEAN_AND_LEAF", "Book", "Program", "Replayer", "__version__", "generate_jsonl"]
+__all__ = [
+    "Analysis", "Analyzer", "BEAN_AND_LEAF", "Book", "Program", "Replayer", "__version__",
+    "compare_json", "generate_jsonl",
+]
 __version__: str
 BEAN_AND_LEAF: str
 
@@ -45,3 +48,23 @@ class Replayer:
     def book(self) -> Book: ...
 
 def generate_jsonl(program: Program, members: int, events: int, seed: int, days: int = 730) -> str: ...
+
+@final
+class Analyzer:
+    def __new__(
+        cls,
+        program: Program,
+        period: str = "month",
+        active_days: int = 90,
+        churn_percentile: int = 90,
+        as_of: Optional[str] = None,
+    ) -> Analyzer: ...
+    def feed_arrow(self, data: Any) -> int: ...
+    def feed_json(self, events: List[str]) -> int: ...
+    def finish(self) -> Analysis: ...
+
+@final
+class Analysis:
+    def to_json(self) -> str: ...
+
+def compare_json(a: Analysis, b: Analysis, top: int) -> str: ...
