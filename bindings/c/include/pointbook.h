@@ -160,6 +160,37 @@ enum pb_status pb_book_progress(const struct pb_book *book,
                                 char **progress_json,
                                 struct pb_error **err);
 
+// Replays a history (JSON Lines, `len` bytes) into a fresh book of `program` and writes its
+// analytics to `*analysis_json` (the document of `pointbook analyze`; free with
+// `pb_string_free`). `options_json` is NULL (defaults) or NUL-terminated JSON such as
+// `{"period":"quarter","as_of":"2027-01-01T00:00:00Z"}`. Rejected events are counted in the
+// analysis, not fatal.
+//
+// # Safety
+// `program` NULL or live; `events_jsonl` points to `len` bytes; `options_json` NULL or
+// NUL-terminated; out-parameters NULL or writable.
+enum pb_status pb_analyze(const struct pb_program *program,
+                          const char *events_jsonl,
+                          size_t len,
+                          const char *options_json,
+                          char **analysis_json,
+                          struct pb_error **err);
+
+// What if: replays the same history under programs `a` and `b` and writes the comparison to
+// `*comparison_json` (the document of `pointbook compare --json`), listing at most `top` of
+// the members most affected.
+//
+// # Safety
+// As `pb_analyze`, for both programs.
+enum pb_status pb_compare(const struct pb_program *a,
+                          const struct pb_program *b,
+                          const char *events_jsonl,
+                          size_t len,
+                          const char *options_json,
+                          size_t top,
+                          char **comparison_json,
+                          struct pb_error **err);
+
 // The state digest (64 hex characters): equal books have equal digests on every platform.
 //
 // # Safety

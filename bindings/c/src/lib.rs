@@ -7,6 +7,7 @@
 //! `pb_book_snapshot` take it for reading, so reads run in parallel and never see half an event.
 #![allow(non_camel_case_types)]
 
+use pointbook::analytics::{self, Analysis, Analyzer, Options};
 use pointbook::event::Purchase;
 use pointbook::{Book, Error, Event, MemberId, Program};
 use std::ffi::{c_char, CStr, CString};
@@ -421,6 +422,87 @@ pub unsafe extern "C" fn pb_book_progress(
         };
         give_string(progress_json, to_json(&guard.progress(&member, at)?)?)
     })
+}
+
+/// Replays a history (JSON Lines, `len` bytes) into a fresh book of `program` and writes its
+/// analytics to `*analysis_json` (the document of `pointbook analyze`; free with
+/// `pb_string_free`). `options_json` is NULL (defaults) or NUL-terminated JSON such as
+/// `{"period":"quarter","as_of":"2027-01-01T00:00:00Z"}`. Rejected events are counted in the
+/// analysis, not fatal.
+///
+/// # Safety
+/// `program` NULL or live; `events_jsonl` points to `len` bytes; `options_json` NULL or
+/// NUL-terminated; out-parameters NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn pb_analyze(
+    program: *const pb_program,
+    events_jsonl: *const c_char,
+    len: usize,
+    options_json: *const c_char,
+    analysis_json: *mut *mut c_char,
+    err: *mut *mut pb_error,
+) -> pb_status {
+    ffi_guard!(err, {
+        check_out(analysis_json, "analysis_json")?;
+        let program = program_ref(program)?;
+        // SAFETY: forwarded from the caller.
+        let events = unsafe { text(events_jsonl, len, "events_jsonl") }?;
+        // SAFETY: forwarded from the caller.
+        let options = unsafe { analysis_options(options_json) }?;
+        let analysis = analyze_lines(&program.program, events, options)?;
+        give_string(analysis_json, to_json(&analysis)?)
+    })
+}
+
+/// What if: replays the same history under programs `a` and `b` and writes the comparison to
+/// `*comparison_json` (the document of `pointbook compare --json`), listing at most `top` of
+/// the members most affected.
+///
+/// # Safety
+/// As `pb_analyze`, for both programs.
+#[no_mangle]
+pub unsafe extern "C" fn pb_compare(
+    a: *const pb_program,
+    b: *const pb_program,
+    events_jsonl: *const c_char,
+    len: usize,
+    options_json: *const c_char,
+    top: usize,
+    comparison_json: *mut *mut c_char,
+    err: *mut *mut pb_error,
+) -> pb_status {
+    ffi_guard!(err, {
+        check_out(comparison_json, "comparison_json")?;
+        let (a, b) = (program_ref(a)?, program_ref(b)?);
+        // SAFETY: forwarded from the caller.
+        let events = unsafe { text(events_jsonl, len, "events_jsonl") }?;
+        // SAFETY: forwarded from the caller.
+        let options = unsafe { analysis_options(options_json) }?;
+        let x = analyze_lines(&a.program, events, options)?;
+        let y = analyze_lines(&b.program, events, options)?;
+        give_string(comparison_json, to_json(&analytics::compare(&x, &y, top))?)
+    })
+}
+
+/// Analysis options from NULL (defaults) or NUL-terminated JSON.
+///
+/// # Safety
+/// `options_json` is NULL or NUL-terminated.
+unsafe fn analysis_options(options_json: *const c_char) -> Outcome<Options> {
+    if options_json.is_null() {
+        return Ok(Options::default());
+    }
+    // SAFETY: forwarded from the caller.
+    let text = unsafe { c_text(options_json, "options_json") }?;
+    Ok(Options::from_json(text)?)
+}
+
+fn analyze_lines(program: &Program, events: &str, options: Options) -> Outcome<Analysis> {
+    let mut analyzer = Analyzer::new(program.clone(), options)?;
+    for line in events.lines().filter(|l| !l.trim().is_empty()) {
+        let _ = analyzer.apply_json(line);
+    }
+    Ok(analyzer.finish())
 }
 
 /// The state digest (64 hex characters): equal books have equal digests on every platform.

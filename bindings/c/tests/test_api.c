@@ -301,6 +301,68 @@ static void threads_share_one_book(pb_program *program) {
   pb_book_free(serial);
 }
 
+/* The hand-computed history of crates/pointbook/tests/analytics.rs (two members, a refund, a
+ * redemption, two expiries): the same numbers through the C ABI. */
+static const char *HISTORY =
+    "{\"type\":\"enroll\",\"id\":\"e1\",\"member\":\"m1\",\"at\":\"2026-01-10T15:00:00Z\"}\n"
+    "{\"type\":\"enroll\",\"id\":\"e2\",\"member\":\"m2\",\"at\":\"2026-01-20T15:00:00Z\"}\n"
+    "{\"type\":\"purchase\",\"id\":\"p1\",\"member\":\"m1\",\"at\":\"2026-02-01T15:00:00Z\","
+    "\"lines\":[{\"sku\":\"BEANS\",\"category\":\"coffee\",\"amount\":\"130.00\"}]}\n"
+    "{\"type\":\"purchase\",\"id\":\"p2\",\"member\":\"m2\",\"at\":\"2026-02-10T15:00:00Z\","
+    "\"lines\":[{\"sku\":\"BEANS\",\"category\":\"coffee\",\"amount\":\"20.00\"}]}\n"
+    "{\"type\":\"refund\",\"id\":\"r2\",\"member\":\"m2\",\"at\":\"2026-02-12T15:00:00Z\","
+    "\"purchase\":\"p2\",\"lines\":[{\"sku\":\"BEANS\"}]}\n"
+    "\n"
+    "{\"type\":\"purchase\",\"id\":\"p3\",\"member\":\"m1\",\"at\":\"2026-03-05T15:00:00Z\","
+    "\"lines\":[{\"sku\":\"CAKE\",\"category\":\"pastry\",\"amount\":\"10.00\"}]}\n"
+    "{\"type\":\"redeem\",\"id\":\"x1\",\"member\":\"m1\",\"at\":\"2026-03-20T15:00:00Z\","
+    "\"reward\":\"free-drink\"}\n"
+    "not json\n";
+
+static void analytics(pb_program *program) {
+  const char *options = "{\"as_of\":\"2027-02-15T12:00:00Z\"}";
+  char *json = NULL;
+  pb_error *err = NULL;
+  pb_program *variant = load_program(root, "examples/programs/bean-and-leaf-gold-250.toml");
+  CHECK(pb_analyze(program, HISTORY, strlen(HISTORY), options, &json, &err) == PB_OK);
+  CHECK(json && strstr(json, "\"net_issued\":200,"));
+  CHECK(json && strstr(json, "\"liability\":\"0.20\""));
+  CHECK(json && strstr(json, "\"expected_breakage_rate\":\"0.1667\""));
+  CHECK(json && strstr(json, "\"applied\":7,\"duplicates\":0,\"rejected\":1"));
+  pb_string_free(json);
+  json = NULL;
+  /* Defaults (NULL options): monthly up to the last event. */
+  CHECK(pb_analyze(program, HISTORY, strlen(HISTORY), NULL, &json, NULL) == PB_OK);
+  CHECK(json && strstr(json, "\"period\":\"month\""));
+  pb_string_free(json);
+  json = NULL;
+  /* A program against itself: no differences; against the variant: some. */
+  CHECK(pb_compare(program, program, HISTORY, strlen(HISTORY), options, 5, &json, NULL) == PB_OK);
+  CHECK(json && strstr(json, "\"members_changing_tier\":0,\"most_affected\":[]"));
+  pb_string_free(json);
+  json = NULL;
+  CHECK(pb_compare(program, variant, HISTORY, strlen(HISTORY), options, 5, &json, NULL) == PB_OK);
+  CHECK(json && strstr(json, "\"b\":\"Bean & Leaf (gold at 250, +50%)\""));
+  pb_string_free(json);
+  json = NULL;
+  /* Errors: bad options, NULLs, invalid UTF-8; nothing is written. */
+  CHECK(pb_analyze(program, HISTORY, strlen(HISTORY), "{\"period\":\"day\"}", &json, &err) ==
+        PB_INVALID_OPTIONS);
+  CHECK(json == NULL && err && strstr(pb_error_message(err), "period"));
+  pb_error_free(err);
+  err = NULL;
+  CHECK(pb_analyze(program, HISTORY, strlen(HISTORY), "{\"perod\":1}", &json, NULL) ==
+        PB_INVALID_OPTIONS);
+  CHECK(pb_analyze(NULL, HISTORY, strlen(HISTORY), NULL, &json, NULL) == PB_NULL_ARGUMENT);
+  CHECK(pb_analyze(program, NULL, 0, NULL, &json, NULL) == PB_NULL_ARGUMENT);
+  CHECK(pb_analyze(program, HISTORY, strlen(HISTORY), NULL, NULL, NULL) == PB_NULL_ARGUMENT);
+  CHECK(pb_analyze(program, "\xff\xfe", 2, NULL, &json, NULL) == PB_INVALID_UTF8);
+  CHECK(pb_compare(program, NULL, HISTORY, strlen(HISTORY), NULL, 5, &json, NULL) ==
+        PB_NULL_ARGUMENT);
+  CHECK(json == NULL);
+  pb_program_free(variant);
+}
+
 int main(int argc, char **argv) {
   pb_program *program;
   if (argc > 1) root = argv[1];
@@ -312,6 +374,7 @@ int main(int argc, char **argv) {
   quote_and_hold(program);
   snapshot_in_process(program);
   threads_share_one_book(program);
+  analytics(program);
   pb_program_free(program);
   return report("c-api");
 }

@@ -92,6 +92,43 @@ impl Options {
         }
     }
 
+    /// Options from JSON, every field optional: `{"period": "quarter", "as_of":
+    /// "2027-01-01T00:00:00Z", "active_days": 60, "churn_percentile": 80}` (the C ABI's form).
+    /// Unknown fields are rejected.
+    ///
+    /// ```
+    /// use pointbook::analytics::Options;
+    /// let o = Options::from_json(r#"{"period":"year","active_days":30}"#)?;
+    /// assert_eq!((o.period, o.active_days, o.churn_percentile), (pointbook::calendar::Period::Year, 30, 90));
+    /// assert_eq!(Options::from_json(r#"{"perod":"year"}"#).unwrap_err().code(), "invalid_options");
+    /// # Ok::<(), pointbook::Error>(())
+    /// ```
+    pub fn from_json(text: &str) -> Result<Options> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Wire {
+            period: Option<String>,
+            as_of: Option<Instant>,
+            active_days: Option<u32>,
+            churn_percentile: Option<u32>,
+        }
+        let w: Wire = serde_json::from_str(text).map_err(|e| Error::InvalidOptions {
+            message: format!("analytics options: {e}"),
+        })?;
+        let d = Options::default();
+        let options = Options {
+            period: match w.period {
+                Some(p) => Options::period_named(&p)?,
+                None => d.period,
+            },
+            as_of: w.as_of,
+            active_days: w.active_days.unwrap_or(d.active_days),
+            churn_percentile: w.churn_percentile.unwrap_or(d.churn_percentile),
+        };
+        options.check()?;
+        Ok(options)
+    }
+
     fn check(&self) -> Result<()> {
         let bad = |field: &str, message: &str| {
             Err(Error::InvalidOptions {
