@@ -2,12 +2,45 @@
 //! as events per second and as a ratio to the limit fold of that run.
 //!
 //! Sizes: `PB_BENCH_MEMBERS` (default 100000) and `PB_BENCH_EVENTS` (default 1000000).
+// The counting allocator below is the only unsafe code: it forwards to the system allocator.
+#![allow(unsafe_code)]
 
 use pointbook::event::Purchase;
 use pointbook::{Book, Event};
 use pointbook_benches::{checksum, limit_fold, workload};
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+/// The system allocator, counting live heap bytes: a book's memory is the growth of the count
+/// while it is built (peak RSS also holds the workload and the other books of the run).
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: the caller's contract is the system allocator's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(new_size, Ordering::Relaxed);
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -82,10 +115,13 @@ fn main() {
     let replay_rate = rate(w.events, replay);
 
     // Quote latency: a basket for members of a book that has replayed the whole history.
+    let before = LIVE.load(Ordering::Relaxed);
     let mut full = Book::new(w.program.clone());
     for line in w.jsonl.lines() {
         let _ = full.apply_json(line);
     }
+    let book_bytes = LIVE.load(Ordering::Relaxed).saturating_sub(before);
+    let open_lots: usize = full.balances().iter().map(|b| b.lots.len()).sum();
     let quotes: Vec<Purchase> = w
         .purchases
         .iter()
@@ -135,6 +171,14 @@ fn main() {
         members,
         w.events,
         rss as f64 / members.max(1) as f64
+    );
+    println!(
+        "book heap after the replay: {:.0} MiB = {:.0} bytes per member, {:.0} bytes per event \
+         applied ({} open lots)",
+        book_bytes as f64 / (1 << 20) as f64,
+        book_bytes as f64 / members.max(1) as f64,
+        book_bytes as f64 / w.events.max(1) as f64,
+        open_lots
     );
     println!();
     println!(

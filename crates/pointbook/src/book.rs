@@ -104,10 +104,24 @@ impl Book {
     /// `duplicate`; a different event with a used id is rejected with [`Error::IdConflict`].
     /// On error the book is unchanged.
     pub fn apply(&mut self, event: &Event) -> Result<Outcome> {
-        let hash = hex(&Sha256::digest(event.to_json().as_bytes()));
+        let clock = self.state.clock;
+        self.apply_checked_against(event, clock)
+    }
+
+    /// [`Book::apply`], with late enrollments and advances checked against `book_clock`
+    /// instead of this book's clock (a shard of a parallel replay checks against the clock
+    /// of the whole history).
+    pub(crate) fn apply_checked_against(
+        &mut self,
+        event: &Event,
+        book_clock: Option<Instant>,
+    ) -> Result<Outcome> {
+        let hash: [u8; 32] = Sha256::digest(event.to_json().as_bytes()).into();
         if let Some(rec) = self.state.events.get(event.id()) {
             if rec.hash == hash {
-                let mut outcome = rec.outcome.clone();
+                let mut outcome = rec.outcome().map_err(|e| Error::InvalidSnapshot {
+                    message: format!("recorded outcome of {}: {e}", event.id()),
+                })?;
                 outcome.duplicate = true;
                 return Ok(outcome);
             }
@@ -116,7 +130,7 @@ impl Book {
             });
         }
         let mut tx = Txn::new(&self.program, &self.state, event.id().clone());
-        tx.run(event, self.state.clock)?;
+        tx.run(event, book_clock)?;
         let Txn {
             j,
             members,
@@ -127,6 +141,11 @@ impl Book {
         let totals = j.totals;
         let usage = j.reward_usage.clone();
         let outcome = outcome_of(event, j);
+        // Unreachable in practice: every outcome type serializes.
+        let recorded = Recorded::new(hash, &outcome).map_err(|e| Error::InvalidEvent {
+            event: event.id().to_string(),
+            message: format!("its outcome cannot be recorded: {e}"),
+        })?;
         self.state.members.extend(members);
         for (key, record) in purchases {
             match record {
@@ -143,13 +162,7 @@ impl Book {
         self.state.totals = totals;
         self.state.reward_usage = usage;
         self.state.clock = Some(self.state.clock.map_or(event.at(), |c| c.max(event.at())));
-        self.state.events.insert(
-            event.id().clone(),
-            Recorded {
-                hash,
-                outcome: outcome.clone(),
-            },
-        );
+        self.state.events.insert(event.id().clone(), recorded);
         Ok(outcome)
     }
 
@@ -325,8 +338,13 @@ impl Book {
                 expected: program.fingerprint().to_owned(),
             });
         }
-        let body: SnapshotIn =
+        let mut body: SnapshotIn =
             serde_json::from_slice(bytes).map_err(|e| bad(format!("corrupt state: {e}")))?;
+        for (id, rec) in body.state.events.iter_mut() {
+            *rec = rec
+                .normalized()
+                .map_err(|e| bad(format!("corrupt outcome of event {id}: {e}")))?;
+        }
         let book = Book {
             program,
             state: body.state,
@@ -422,6 +440,120 @@ impl Book {
         }
         Ok(())
     }
+}
+
+impl Book {
+    /// Merges books that replayed disjoint groups of members of one history (each with every
+    /// `advance`): members, purchases and recorded events are unioned, totals and reward
+    /// usage summed, the clock is the latest; an `advance` recorded by several books gets the
+    /// outcome the whole book would have recorded (its movements in member order). Returns
+    /// `None` when the books cannot be merged exactly (an event id used in two of them for
+    /// different events, or advances that fared differently).
+    pub(crate) fn merge(program: Program, books: Vec<Book>) -> Option<Book> {
+        let mut state = State::default();
+        let mut advances: std::collections::HashMap<EventId, (Recorded, Vec<Outcome>)> =
+            std::collections::HashMap::new();
+        for b in books {
+            let s = b.state;
+            state.clock = state.clock.max(s.clock);
+            state.members.extend(s.members);
+            state.purchases.extend(s.purchases);
+            let t = &mut state.totals;
+            t.issued = t.issued.checked_add(s.totals.issued)?;
+            t.redeemed = t.redeemed.checked_add(s.totals.redeemed)?;
+            t.expired = t.expired.checked_add(s.totals.expired)?;
+            t.forfeited = t.forfeited.checked_add(s.totals.forfeited)?;
+            t.forgiven = t.forgiven.checked_add(s.totals.forgiven)?;
+            for (reward, n) in s.reward_usage {
+                let u = state.reward_usage.entry(reward).or_insert(0);
+                *u = u.checked_add(n)?;
+            }
+            for (id, rec) in s.events {
+                let outcome = rec.outcome().ok()?;
+                if outcome.kind == "advance" {
+                    let entry = advances
+                        .entry(id)
+                        .or_insert_with(|| (rec.clone(), Vec::new()));
+                    if entry.0.hash != rec.hash {
+                        return None;
+                    }
+                    entry.1.push(outcome);
+                } else if state.events.insert(id, rec).is_some() {
+                    return None;
+                }
+            }
+        }
+        for (id, (first, parts)) in advances {
+            let merged = merge_advance(parts)?;
+            let rec = Recorded::new(first.hash, &merged).ok()?;
+            if state.events.insert(id, rec).is_some() {
+                return None;
+            }
+        }
+        Some(Book { program, state })
+    }
+}
+
+/// One advance's outcomes from several shards as the whole book's: movements grouped by
+/// member, in member order (the order the book brings members up to date).
+pub(crate) fn merge_advance(parts: Vec<Outcome>) -> Option<Outcome> {
+    use crate::outcome::Account;
+    fn member_of(p: &crate::Posting) -> Option<&MemberId> {
+        [&p.from, &p.to].into_iter().find_map(|a| match a {
+            Account::Available(m) | Account::Pending(m) | Account::Held(m) => Some(m),
+            _ => None,
+        })
+    }
+    fn runs<T: Clone>(
+        items: &[T],
+        key: impl Fn(&T) -> Option<&MemberId>,
+    ) -> Option<Vec<(MemberId, Vec<T>)>> {
+        let mut out: Vec<(MemberId, Vec<T>)> = Vec::new();
+        for item in items {
+            let m = key(item)?;
+            match out.last_mut() {
+                Some((last, v)) if last == m => v.push(item.clone()),
+                _ => out.push((m.clone(), vec![item.clone()])),
+            }
+        }
+        Some(out)
+    }
+    fn ordered<T>(mut all: Vec<(MemberId, Vec<T>)>) -> Vec<T> {
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all.into_iter().flat_map(|(_, v)| v).collect()
+    }
+    let mut parts = parts.into_iter();
+    let mut merged = parts.next()?;
+    let mut postings = runs(&merged.postings, member_of)?;
+    let mut effects = runs(&merged.effects, effect_member)?;
+    let mut explanation = runs(&merged.explanation, |l| Some(&l.member))?;
+    for o in parts {
+        if o.event != merged.event || o.at != merged.at || o.duplicate != merged.duplicate {
+            return None;
+        }
+        merged.points = merged.points.checked_add(o.points)?;
+        postings.extend(runs(&o.postings, member_of)?);
+        effects.extend(runs(&o.effects, effect_member)?);
+        explanation.extend(runs(&o.explanation, |l| Some(&l.member))?);
+    }
+    merged.postings = ordered(postings);
+    merged.effects = ordered(effects);
+    merged.explanation = ordered(explanation);
+    Some(merged)
+}
+
+fn effect_member(e: &crate::Effect) -> Option<&MemberId> {
+    use crate::Effect::*;
+    Some(match e {
+        TierChanged { member, .. }
+        | TierAtRisk { member, .. }
+        | PointsExpired { member, .. }
+        | RewardIssued { member, .. }
+        | BonusAwarded { member, .. }
+        | HoldExpired { member, .. }
+        | PointsForfeited { member, .. }
+        | PointsForgiven { member, .. } => member,
+    })
 }
 
 fn outcome_of(event: &Event, j: Journal) -> Outcome {

@@ -14,6 +14,7 @@ pub mod ledger;
 mod member;
 pub mod money;
 pub mod outcome;
+pub mod parallel;
 pub mod points;
 pub mod program;
 mod reward;

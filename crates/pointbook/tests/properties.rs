@@ -13,15 +13,27 @@ const ITEMS: &[(&str, &str)] = &[
     ("GIFT", "gift_card"),
     ("BEANS", "merch"),
 ];
+/// Parallel replays that really ran on several threads (not a fallback).
+static PARALLEL_RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 const REWARDS: &[&str] = &["free-drink", "mug", "small", "nope"];
 
 /// Program variants: the sample, and variations of every policy.
 fn program(variant: u8) -> Program {
+    Program::from_toml(&program_text(variant)).unwrap_or_else(|e| panic!("variant {variant}: {e}"))
+}
+
+/// A variant without the global stock (which a parallel replay does not split).
+fn program_without_stock(variant: u8) -> Program {
+    Program::from_toml(&program_text(variant).replace("stock = 3\n", "")).unwrap()
+}
+
+fn program_text(variant: u8) -> String {
     let base = pointbook::samples::BEAN_AND_LEAF.replace(
         "[[rewards]]\nid = \"free-drink\"",
         "[[rewards]]\nid = \"small\"\ncost = 30\nstock = 3\nhold_minutes = 90\n\n[[rewards]]\nid = \"free-drink\"",
     );
-    let text = match variant {
+    match variant {
         0 => base,
         1 => base
             .replace("rolling = { days = 365 }", "inactivity = { days = 60 }")
@@ -45,8 +57,7 @@ fn program(variant: u8) -> Program {
             .replace("rounding = \"floor\"", "rounding = \"ceil\"")
             .replace("voucher_secret", "late_tolerance_days = 1\nvoucher_secret")
             .replace("days = 14", "days = 3"),
-    };
-    Program::from_toml(&text).unwrap_or_else(|e| panic!("variant {variant}: {e}"))
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -510,6 +521,22 @@ proptest! {
             prop_assert_eq!(last.outstanding, s.outstanding);
         }
         prop_assert!(compare(&a, &a, 10).is_identical());
+    }
+
+    /// A parallel replay builds exactly the single-threaded book (same digest, same rejection
+    /// count), whether it ran on several threads or fell back to one.
+    #[test]
+    fn parallel_replay_equals_sequential((variant, steps) in steps(), threads in 2usize..5) {
+        let lines = events(&steps);
+        let events: Vec<Event> = lines.iter().map(|j| Event::from_json(j).unwrap()).collect();
+        let program = program_without_stock(variant);
+        let mut book = Book::new(program.clone());
+        let rejected = events.iter().filter(|e| book.apply(e).is_err()).count();
+        let replay = pointbook::parallel::replay(&program, &events, threads);
+        prop_assert_eq!(replay.book.digest(), book.digest(), "threads {} fallback {:?}", replay.threads, replay.fallback);
+        prop_assert_eq!(replay.rejected, rejected);
+        prop_assert!(replay.book.verify().is_ok());
+        PARALLEL_RUNS.fetch_add(usize::from(replay.threads > 1), std::sync::atomic::Ordering::Relaxed);
     }
 }
 

@@ -1,0 +1,247 @@
+//! Parallel replay: members are independent except through transfers and referrals, so a
+//! history splits into groups of linked members, each replayed on its own thread into its own
+//! book (every `advance` goes to every group), and the books merge into exactly the book a
+//! single thread would have built: the same state, the same digest.
+//!
+//! Where exactness cannot be shown cheaply the replay falls back to one thread and says so:
+//! a program with a global reward stock (a redemption in one group depends on all others), an
+//! event id used by two groups, or an enrollment or advance rejected as late. (Those two are the
+//! only events checked against the whole book's clock. A shard checks them against the latest
+//! instant of any earlier event, accepted or not, which is never earlier than the book's
+//! clock; so whatever passes there passes in a single-threaded replay too, and only a
+//! rejection needs a second look.)
+//!
+//! ```
+//! use pointbook::{parallel, Book, Event, Program};
+//!
+//! let program = Program::from_toml(pointbook::samples::BEAN_AND_LEAF)?;
+//! let events: Vec<Event> = [
+//!     r#"{"type":"enroll","id":"e1","member":"a","at":"2026-01-10T15:00:00Z"}"#,
+//!     r#"{"type":"enroll","id":"e2","member":"b","at":"2026-01-11T15:00:00Z"}"#,
+//!     r#"{"type":"advance","id":"t1","at":"2027-02-01T00:00:00Z"}"#,
+//! ]
+//! .iter()
+//! .map(|e| Event::from_json(e))
+//! .collect::<Result<_, _>>()?;
+//! let replay = parallel::replay(&program, &events, 2);
+//! let mut book = Book::new(program);
+//! for e in &events {
+//!     let _ = book.apply(e);
+//! }
+//! assert_eq!(replay.book.digest(), book.digest());
+//! assert_eq!((replay.rejected, replay.threads), (0, 2));
+//! # Ok::<(), pointbook::Error>(())
+//! ```
+
+use crate::book::Book;
+use crate::event::Event;
+use crate::ids::MemberId;
+use crate::program::Program;
+use crate::{Error, Instant, Outcome, Result};
+use std::collections::HashMap;
+
+/// The result of a parallel replay.
+#[derive(Debug)]
+pub struct Replay {
+    /// The book, identical to a single-threaded replay's.
+    pub book: Book,
+    /// How many events were rejected.
+    pub rejected: usize,
+    /// Threads actually used (1 when the replay fell back to one thread).
+    pub threads: usize,
+    /// Why it fell back to one thread, if it did.
+    pub fallback: Option<&'static str>,
+}
+
+/// Replays `events` in order on up to `threads` threads; the book equals the one
+/// [`Book::apply`] would build event by event.
+pub fn replay(program: &Program, events: &[Event], threads: usize) -> Replay {
+    if threads <= 1 {
+        return sequential(program, events, None);
+    }
+    if program.spec().rewards.iter().any(|r| r.stock.is_some()) {
+        return sequential(program, events, Some("a reward has a global stock"));
+    }
+    let shards = partition(events, threads);
+    if shards.len() <= 1 {
+        return sequential(program, events, None);
+    }
+    // The clock each event is checked against: the latest instant before it in the history.
+    let mut hints = Vec::with_capacity(events.len());
+    let mut latest: Option<Instant> = None;
+    for e in events {
+        hints.push(latest);
+        latest = Some(latest.map_or(e.at(), |l| l.max(e.at())));
+    }
+    let results: Vec<Option<Shard>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = shards
+            .iter()
+            .map(|indices| {
+                let hints = &hints;
+                scope.spawn(move || run_shard(program, events, indices, hints))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().ok().flatten())
+            .collect()
+    });
+    let mut books = Vec::with_capacity(results.len());
+    let mut rejected = 0;
+    let mut advances_rejected: Option<Vec<usize>> = None;
+    for r in results {
+        let Some(shard) = r else {
+            return sequential(program, events, Some("an enrollment or advance was late"));
+        };
+        // Advances went to every shard: they must fare the same in each, and count once.
+        match &advances_rejected {
+            None => {
+                rejected += shard.advances_rejected.len();
+                advances_rejected = Some(shard.advances_rejected);
+            }
+            Some(first) if *first != shard.advances_rejected => {
+                return sequential(program, events, Some("an advance fared differently"));
+            }
+            Some(_) => {}
+        }
+        rejected += shard.rejected;
+        books.push(shard.book);
+    }
+    let threads = books.len();
+    match Book::merge(program.clone(), books) {
+        Some(book) => Replay {
+            book,
+            rejected,
+            threads,
+            fallback: None,
+        },
+        None => sequential(
+            program,
+            events,
+            Some("an event id is used in two member groups"),
+        ),
+    }
+}
+
+fn sequential(program: &Program, events: &[Event], fallback: Option<&'static str>) -> Replay {
+    let mut book = Book::new(program.clone());
+    let rejected = events.iter().filter(|e| book.apply(e).is_err()).count();
+    Replay {
+        book,
+        rejected,
+        threads: 1,
+        fallback,
+    }
+}
+
+/// What one thread built.
+struct Shard {
+    book: Book,
+    /// Rejected member events.
+    rejected: usize,
+    /// Indices of the rejected advances.
+    advances_rejected: Vec<usize>,
+}
+
+/// Replays one shard. `None` when an enrollment or advance was rejected as late: against the
+/// whole book's clock it might have passed.
+fn run_shard(
+    program: &Program,
+    events: &[Event],
+    indices: &[usize],
+    hints: &[Option<Instant>],
+) -> Option<Shard> {
+    let mut shard = Shard {
+        book: Book::new(program.clone()),
+        rejected: 0,
+        advances_rejected: Vec::new(),
+    };
+    for &i in indices {
+        let (event, hint) = (events.get(i)?, *hints.get(i)?);
+        let result: Result<Outcome> = shard.book.apply_checked_against(event, hint);
+        if let Err(e) = result {
+            let checked_against_book = matches!(event, Event::Enroll(_) | Event::Advance(_));
+            if checked_against_book && matches!(e, Error::LateEvent { .. }) {
+                return None;
+            }
+            match event {
+                Event::Advance(_) => shard.advances_rejected.push(i),
+                _ => shard.rejected += 1,
+            }
+        }
+    }
+    Some(shard)
+}
+
+/// Groups of linked members (union-find over transfers and referrals), spread over at most
+/// `threads` shards by event count; each shard lists its events' indices in history order,
+/// advances in every shard.
+fn partition(events: &[Event], threads: usize) -> Vec<Vec<usize>> {
+    let mut index: HashMap<&MemberId, usize> = HashMap::new();
+    let mut parent: Vec<usize> = Vec::new();
+    fn node<'a>(
+        index: &mut HashMap<&'a MemberId, usize>,
+        parent: &mut Vec<usize>,
+        m: &'a MemberId,
+    ) -> usize {
+        *index.entry(m).or_insert_with(|| {
+            parent.push(parent.len());
+            parent.len() - 1
+        })
+    }
+    fn root(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    let mut owner: Vec<Option<usize>> = Vec::with_capacity(events.len());
+    for e in events {
+        let me = e.member().map(|m| node(&mut index, &mut parent, m));
+        let other = match e {
+            Event::Transfer(t) => Some(&t.to),
+            Event::Enroll(en) => en.referred_by.as_ref(),
+            _ => None,
+        };
+        if let (Some(a), Some(o)) = (me, other) {
+            let b = node(&mut index, &mut parent, o);
+            let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+            if ra != rb {
+                parent[ra.max(rb)] = ra.min(rb);
+            }
+        }
+        owner.push(me);
+    }
+    // Events per group, then groups to the least loaded shard, largest first.
+    let mut size: HashMap<usize, usize> = HashMap::new();
+    let roots: Vec<Option<usize>> = owner
+        .iter()
+        .map(|o| o.map(|n| root(&mut parent, n)))
+        .collect();
+    for r in roots.iter().flatten() {
+        *size.entry(*r).or_default() += 1;
+    }
+    let mut groups: Vec<(usize, usize)> = size.into_iter().collect();
+    groups.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let shards = threads.min(groups.len()).max(1);
+    let mut load = vec![0usize; shards];
+    let mut shard_of: HashMap<usize, usize> = HashMap::new();
+    for (g, n) in groups {
+        let (s, _) = load
+            .iter()
+            .enumerate()
+            .min_by_key(|(i, l)| (**l, *i))
+            .unwrap_or((0, &0));
+        load[s] += n;
+        shard_of.insert(g, s);
+    }
+    let mut out = vec![Vec::new(); shards];
+    for (i, r) in roots.iter().enumerate() {
+        match r.and_then(|r| shard_of.get(&r)) {
+            Some(s) => out[*s].push(i),
+            None => out.iter_mut().for_each(|shard| shard.push(i)),
+        }
+    }
+    out
+}
