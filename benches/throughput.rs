@@ -114,6 +114,17 @@ fn main() {
     });
     let replay_rate = rate(w.events, replay);
 
+    // The same JSON Lines on every core: parse in parallel, replay by member groups.
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let par = best(2, || {
+        let parsed = pointbook::parallel::parse_jsonl(&w.jsonl, threads);
+        let events: Vec<Event> = parsed.into_iter().filter_map(|(_, e)| e.ok()).collect();
+        pointbook::parallel::replay(&w.program, &events, threads)
+            .book
+            .member_count()
+    });
+    let par_rate = rate(w.events, par);
+
     // Quote latency: a basket for members of a book that has replayed the whole history.
     let before = LIVE.load(Ordering::Relaxed);
     let mut full = Book::new(w.program.clone());
@@ -162,6 +173,11 @@ fn main() {
         "| replay from JSON Lines (parse + apply, all event types) | {:.0} | {:.1}x slower |",
         replay_rate,
         limit_rate / replay_rate
+    );
+    println!(
+        "| replay from JSON Lines on {threads} threads (parallel parse + member groups) | {:.0} | {:.1}x slower |",
+        par_rate,
+        limit_rate / par_rate
     );
     let rss = peak_rss_bytes();
     println!();

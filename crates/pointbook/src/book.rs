@@ -448,11 +448,24 @@ impl Book {
     /// usage summed, the clock is the latest; an `advance` recorded by several books gets the
     /// outcome the whole book would have recorded (its movements in member order). Returns
     /// `None` when the books cannot be merged exactly (an event id used in two of them for
-    /// different events, or advances that fared differently).
-    pub(crate) fn merge(program: Program, books: Vec<Book>) -> Option<Book> {
+    /// different events, or advances that fared differently). `advances` holds, by id, the
+    /// outcome each book got for each advance it applied.
+    pub(crate) fn merge(
+        program: Program,
+        books: Vec<Book>,
+        advances: std::collections::HashMap<EventId, Vec<Outcome>>,
+    ) -> Option<Book> {
+        use std::collections::hash_map::Entry;
         let mut state = State::default();
-        let mut advances: std::collections::HashMap<EventId, (Recorded, Vec<Outcome>)> =
-            std::collections::HashMap::new();
+        state
+            .members
+            .reserve(books.iter().map(|b| b.state.members.len()).sum());
+        state
+            .events
+            .reserve(books.iter().map(|b| b.state.events.len()).sum());
+        state
+            .purchases
+            .reserve(books.iter().map(|b| b.state.purchases.len()).sum());
         for b in books {
             let s = b.state;
             state.clock = state.clock.max(s.clock);
@@ -469,26 +482,24 @@ impl Book {
                 *u = u.checked_add(n)?;
             }
             for (id, rec) in s.events {
-                let outcome = rec.outcome().ok()?;
-                if outcome.kind == "advance" {
-                    let entry = advances
-                        .entry(id)
-                        .or_insert_with(|| (rec.clone(), Vec::new()));
-                    if entry.0.hash != rec.hash {
-                        return None;
+                match state.events.entry(id) {
+                    Entry::Vacant(v) => {
+                        v.insert(rec);
                     }
-                    entry.1.push(outcome);
-                } else if state.events.insert(id, rec).is_some() {
-                    return None;
+                    // Recorded by two books: an advance (it went to every one), or an id two
+                    // member groups used, which one book would have refused.
+                    Entry::Occupied(o) => {
+                        if !advances.contains_key(o.key()) || o.get().hash != rec.hash {
+                            return None;
+                        }
+                    }
                 }
             }
         }
-        for (id, (first, parts)) in advances {
+        for (id, parts) in advances {
             let merged = merge_advance(parts)?;
-            let rec = Recorded::new(first.hash, &merged).ok()?;
-            if state.events.insert(id, rec).is_some() {
-                return None;
-            }
+            let rec = state.events.get_mut(&id)?;
+            *rec = Recorded::new(rec.hash, &merged).ok()?;
         }
         Some(Book { program, state })
     }
@@ -504,19 +515,19 @@ pub(crate) fn merge_advance(parts: Vec<Outcome>) -> Option<Outcome> {
             _ => None,
         })
     }
-    fn runs<T: Clone>(
-        items: &[T],
+    fn runs<T>(
+        items: Vec<T>,
         key: impl Fn(&T) -> Option<&MemberId>,
-    ) -> Option<Vec<(MemberId, Vec<T>)>> {
-        let mut out: Vec<(MemberId, Vec<T>)> = Vec::new();
+        out: &mut Vec<(MemberId, Vec<T>)>,
+    ) -> Option<()> {
         for item in items {
-            let m = key(item)?;
+            let m = key(&item)?.clone();
             match out.last_mut() {
-                Some((last, v)) if last == m => v.push(item.clone()),
-                _ => out.push((m.clone(), vec![item.clone()])),
+                Some((last, v)) if *last == m => v.push(item),
+                _ => out.push((m, vec![item])),
             }
         }
-        Some(out)
+        Some(())
     }
     fn ordered<T>(mut all: Vec<(MemberId, Vec<T>)>) -> Vec<T> {
         all.sort_by(|a, b| a.0.cmp(&b.0));
@@ -524,17 +535,23 @@ pub(crate) fn merge_advance(parts: Vec<Outcome>) -> Option<Outcome> {
     }
     let mut parts = parts.into_iter();
     let mut merged = parts.next()?;
-    let mut postings = runs(&merged.postings, member_of)?;
-    let mut effects = runs(&merged.effects, effect_member)?;
-    let mut explanation = runs(&merged.explanation, |l| Some(&l.member))?;
-    for o in parts {
+    let (mut postings, mut effects, mut explanation) = (Vec::new(), Vec::new(), Vec::new());
+    let mut add = |o: &mut Outcome| -> Option<()> {
+        runs(std::mem::take(&mut o.postings), member_of, &mut postings)?;
+        runs(std::mem::take(&mut o.effects), effect_member, &mut effects)?;
+        runs(
+            std::mem::take(&mut o.explanation),
+            |l| Some(&l.member),
+            &mut explanation,
+        )
+    };
+    add(&mut merged)?;
+    for mut o in parts {
         if o.event != merged.event || o.at != merged.at || o.duplicate != merged.duplicate {
             return None;
         }
         merged.points = merged.points.checked_add(o.points)?;
-        postings.extend(runs(&o.postings, member_of)?);
-        effects.extend(runs(&o.effects, effect_member)?);
-        explanation.extend(runs(&o.explanation, |l| Some(&l.member))?);
+        add(&mut o)?;
     }
     merged.postings = ordered(postings);
     merged.effects = ordered(effects);

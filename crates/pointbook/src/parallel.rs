@@ -35,7 +35,7 @@
 
 use crate::book::Book;
 use crate::event::Event;
-use crate::ids::MemberId;
+use crate::ids::{EventId, MemberId};
 use crate::program::Program;
 use crate::{Error, Instant, Outcome, Result};
 use std::collections::HashMap;
@@ -87,6 +87,7 @@ pub fn replay(program: &Program, events: &[Event], threads: usize) -> Replay {
             .collect()
     });
     let mut books = Vec::with_capacity(results.len());
+    let mut advances: HashMap<EventId, Vec<Outcome>> = HashMap::new();
     let mut rejected = 0;
     let mut advances_rejected: Option<Vec<usize>> = None;
     for r in results {
@@ -105,10 +106,13 @@ pub fn replay(program: &Program, events: &[Event], threads: usize) -> Replay {
             Some(_) => {}
         }
         rejected += shard.rejected;
+        for o in shard.advances {
+            advances.entry(o.event.clone()).or_default().push(o);
+        }
         books.push(shard.book);
     }
     let threads = books.len();
-    match Book::merge(program.clone(), books) {
+    match Book::merge(program.clone(), books, advances) {
         Some(book) => Replay {
             book,
             rejected,
@@ -121,6 +125,34 @@ pub fn replay(program: &Program, events: &[Event], threads: usize) -> Replay {
             Some("an event id is used in two member groups"),
         ),
     }
+}
+
+/// Parses JSON Lines (blank lines skipped) on up to `threads` threads, keeping line order:
+/// each entry is the 1-based line number and the parsed event or its error.
+pub fn parse_jsonl(text: &str, threads: usize) -> Vec<(usize, Result<Event>)> {
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| (i + 1, l))
+        .collect();
+    let chunk = lines.len().div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = lines
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(n, l)| (*n, Event::from_json(l)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
 }
 
 fn sequential(program: &Program, events: &[Event], fallback: Option<&'static str>) -> Replay {
@@ -141,6 +173,8 @@ struct Shard {
     rejected: usize,
     /// Indices of the rejected advances.
     advances_rejected: Vec<usize>,
+    /// Outcomes of the advances applied (for the merge).
+    advances: Vec<Outcome>,
 }
 
 /// Replays one shard. `None` when an enrollment or advance was rejected as late: against the
@@ -155,10 +189,17 @@ fn run_shard(
         book: Book::new(program.clone()),
         rejected: 0,
         advances_rejected: Vec::new(),
+        advances: Vec::new(),
     };
     for &i in indices {
         let (event, hint) = (events.get(i)?, *hints.get(i)?);
         let result: Result<Outcome> = shard.book.apply_checked_against(event, hint);
+        if let (Ok(o), Event::Advance(_)) = (&result, event) {
+            if !o.duplicate {
+                shard.advances.extend(result.ok());
+                continue;
+            }
+        }
         if let Err(e) = result {
             let checked_against_book = matches!(event, Event::Enroll(_) | Event::Advance(_));
             if checked_against_book && matches!(e, Error::LateEvent { .. }) {
