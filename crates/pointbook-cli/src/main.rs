@@ -26,7 +26,7 @@ enum Command {
     /// Run the bundled program over a generated history and print a short report.
     Demo(DemoArgs),
     /// Print every member's final balance as a JSON array sorted by member.
-    Balances(ReplayArgs),
+    Balances(BalancesArgs),
     /// Print one JSON outcome per event (JSON Lines), duplicates and rejections included.
     Replay(ReplayArgs),
     /// Print what a purchase would do (JSON), against the book built from the events.
@@ -131,6 +131,16 @@ struct ReplayArgs {
 }
 
 #[derive(Args)]
+struct BalancesArgs {
+    #[command(flatten)]
+    replay: ReplayArgs,
+    /// Replay on this many threads, by groups of linked members (the same balances; only
+    /// unreadable lines are reported one by one, other rejections are counted).
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+}
+
+#[derive(Args)]
 struct QuoteArgs {
     #[command(flatten)]
     replay: ReplayArgs,
@@ -230,8 +240,12 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
             report::demo(program, a.members, a.events, a.seed, a.json)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Balances(a) => {
-            let (book, rejected) = replay(&a, &mut |_, _| {})?;
+        Command::Balances(BalancesArgs { replay: a, threads }) => {
+            let (book, rejected) = if threads > 1 {
+                replay_parallel(&a, threads)?
+            } else {
+                replay(&a, &mut |_, _| {})?
+            };
             let mut out = BufWriter::new(std::io::stdout().lock());
             let balances = book.balances();
             let io = |e: std::io::Error| e.to_string();
@@ -443,6 +457,42 @@ fn replay(a: &ReplayArgs, seen: &mut Seen<'_>) -> CliResult<(Book, usize)> {
         seen,
     )?;
     Ok((book, rejected))
+}
+
+/// Replays an events file on `threads` threads (see `pointbook::parallel`). Returns the book and
+/// the number of rejected events.
+fn replay_parallel(a: &ReplayArgs, threads: usize) -> CliResult<(Book, usize)> {
+    let program = load_program(&a.program)?;
+    let text = if a.events.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin()).map_err(|e| e.to_string())?
+    } else {
+        std::fs::read_to_string(&a.events).map_err(|e| format!("{}: {e}", a.events.display()))?
+    };
+    let mut stderr = std::io::stderr().lock();
+    let mut events = Vec::new();
+    let mut unreadable = 0;
+    for (line, parsed) in pointbook::parallel::parse_jsonl(&text, threads) {
+        match parsed {
+            Ok(e) => events.push(e),
+            Err(e) => {
+                unreadable += 1;
+                let id = error_event_id(&e, "");
+                let _ = writeln!(stderr, "{}", rejection(line, &id, &e));
+            }
+        }
+    }
+    let r = pointbook::parallel::replay(&program, &events, threads);
+    let how = r
+        .fallback
+        .map_or_else(String::new, |why| format!(" (one thread: {why})"));
+    let _ = writeln!(
+        stderr,
+        "replayed {} events on {} thread(s){how}: {} rejected",
+        events.len() + unreadable,
+        r.threads,
+        r.rejected + unreadable
+    );
+    Ok((r.book, r.rejected + unreadable))
 }
 
 /// Applies each line of an events file (`-`: standard input); rejections go to stderr (and

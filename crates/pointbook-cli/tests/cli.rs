@@ -330,3 +330,43 @@ fn report_writes_one_self_contained_html_file() {
     assert!(html.contains("Bean &amp; Leaf"));
     assert!(!html.contains("<script"));
 }
+
+#[test]
+fn balances_on_two_threads_are_the_same_balances() {
+    let path = std::env::temp_dir().join(format!("pointbook-par-{}.jsonl", std::process::id()));
+    let o = pointbook(&[
+        "generate",
+        "--members",
+        "400",
+        "--events",
+        "6000",
+        "--seed",
+        "9",
+        "--out",
+        path.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let events = path.to_str().unwrap();
+    let one = pointbook(&["balances", "--program", PROGRAM, "--events", events]);
+    let two = pointbook(&[
+        "balances",
+        "--program",
+        PROGRAM,
+        "--events",
+        events,
+        "--threads",
+        "2",
+    ]);
+    std::fs::remove_file(&path).unwrap();
+    assert!(
+        one.status.success() && two.status.success(),
+        "{}",
+        stderr(&two)
+    );
+    assert_eq!(stdout(&one), stdout(&two));
+    assert!(
+        stderr(&two).contains("on 2 thread(s): "),
+        "{}",
+        stderr(&two)
+    );
+}
