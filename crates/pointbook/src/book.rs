@@ -116,7 +116,7 @@ impl Book {
         event: &Event,
         book_clock: Option<Instant>,
     ) -> Result<Outcome> {
-        let hash: [u8; 32] = Sha256::digest(event.to_json().as_bytes()).into();
+        let hash = event_hash(event);
         if let Some(rec) = self.state.events.get(event.id()) {
             if rec.hash == hash {
                 let mut outcome = rec.outcome().map_err(|e| Error::InvalidSnapshot {
@@ -571,6 +571,24 @@ fn effect_member(e: &crate::Effect) -> Option<&MemberId> {
         | PointsForfeited { member, .. }
         | PointsForgiven { member, .. } => member,
     })
+}
+
+/// SHA-256 of an event's canonical JSON, written straight into the hasher.
+fn event_hash(event: &Event) -> [u8; 32] {
+    struct Hashing(Sha256);
+    impl std::io::Write for Hashing {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.update(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut h = Hashing(Sha256::new());
+    // Writing into a hasher cannot fail, and every event type serializes.
+    let _ = serde_json::to_writer(&mut h, event);
+    h.0.finalize().into()
 }
 
 fn outcome_of(event: &Event, j: Journal) -> Outcome {

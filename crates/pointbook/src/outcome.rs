@@ -53,7 +53,7 @@ pub enum Account {
     Held(MemberId),
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AccountRepr {
     account: String,
@@ -61,23 +61,27 @@ struct AccountRepr {
     member: Option<MemberId>,
 }
 
+/// What an account is written as: borrowed, so writing an outcome allocates nothing per account.
+#[derive(Serialize)]
+struct AccountOut<'a> {
+    account: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    member: Option<&'a MemberId>,
+}
+
 impl Serialize for Account {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let (name, member) = match self {
+        let (account, member) = match self {
             Account::Issued => ("issued", None),
             Account::Redeemed => ("redeemed", None),
             Account::Expired => ("expired", None),
             Account::Forfeited => ("forfeited", None),
             Account::Forgiven => ("forgiven", None),
-            Account::Available(m) => ("available", Some(m.clone())),
-            Account::Pending(m) => ("pending", Some(m.clone())),
-            Account::Held(m) => ("held", Some(m.clone())),
+            Account::Available(m) => ("available", Some(m)),
+            Account::Pending(m) => ("pending", Some(m)),
+            Account::Held(m) => ("held", Some(m)),
         };
-        AccountRepr {
-            account: name.to_owned(),
-            member,
-        }
-        .serialize(s)
+        AccountOut { account, member }.serialize(s)
     }
 }
 
