@@ -482,6 +482,8 @@ struct MemberAcc {
     points_issued: i64,
     points_redeemed: i64,
     outstanding: Outstanding,
+    /// The latest instant of anything seen for the member (its clock, near enough).
+    last_seen: Option<Instant>,
 }
 
 /// Replays events into a book of its own and accumulates the analytics.
@@ -573,6 +575,16 @@ impl Analyzer {
     fn observe(&mut self, event: &Event, outcome: &Outcome, refundable_before: Option<Decimal>) {
         let at = event.at();
         self.first = Some(self.first.map_or(at, |f| f.min(at)));
+        // A late forget closes the account now, not in the past: after everything already
+        // counted for the member (its enrollment, its tier changes).
+        let forgotten_at = match event {
+            Event::Forget(e) => self
+                .members
+                .get(&e.member)
+                .and_then(|m| m.last_seen)
+                .map_or(at, |seen| seen.max(at)),
+            _ => at,
+        };
         for p in &outcome.postings {
             self.post(p);
         }
@@ -592,7 +604,9 @@ impl Analyzer {
                 } else {
                     p.tier_downs += 1;
                 }
-                self.members.entry(member.clone()).or_default().tier = to;
+                let m = self.members.entry(member.clone()).or_default();
+                m.tier = to;
+                m.last_seen = Some(m.last_seen.map_or(*at, |s| s.max(*at)));
             }
         }
         match event {
@@ -607,7 +621,7 @@ impl Analyzer {
             }
             Event::Forget(e) => {
                 let tier = self.members.get(&e.member).map_or(0, |m| m.tier);
-                let p = self.period(at);
+                let p = self.period(forgotten_at);
                 p.forgotten += 1;
                 if let Some(t) = p.tier_delta.get_mut(tier) {
                     *t -= 1;
@@ -615,7 +629,7 @@ impl Analyzer {
                 self.members
                     .entry(e.member.clone())
                     .or_default()
-                    .forgotten_at = Some(at);
+                    .forgotten_at = Some(forgotten_at);
             }
             Event::Purchase(e) => {
                 let amount = e
@@ -644,6 +658,11 @@ impl Analyzer {
                 m.refunds = m.refunds.saturating_add(amount);
             }
             _ => {}
+        }
+        if let Some(id) = event.member() {
+            if let Some(m) = self.members.get_mut(id) {
+                m.last_seen = Some(m.last_seen.map_or(at, |s| s.max(at)));
+            }
         }
     }
 

@@ -331,3 +331,23 @@ fn an_empty_history_has_no_periods() {
     assert_eq!(a.summary.liability, Decimal::ZERO);
     assert_eq!(a.summary.redemption_rate, None);
 }
+
+/// A late forget (a minute before the member's enrollment, within the late tolerance) closes
+/// the account now: it is counted after the enrollment, never in an earlier period.
+#[test]
+fn a_late_forget_is_counted_when_it_takes_effect() {
+    let h = events(&[
+        r#"{"type":"enroll","id":"e0","member":"m0","at":"2026-11-01T12:00:00Z"}"#,
+        r#"{"type":"enroll","id":"e1","member":"m4","at":"2027-01-01T05:00:00Z"}"#,
+        r#"{"type":"forget","id":"f1","member":"m4","at":"2027-01-01T04:59:00Z"}"#,
+    ]);
+    let a = analyze(bean_and_leaf(), &h, Options::default()).unwrap();
+    let dec_ = month(&a, 2026, 12);
+    assert_eq!(
+        (dec_.members, dec_.forgotten, dec_.tier_mix.clone()),
+        (1, 0, vec![1, 0])
+    );
+    let jan = month(&a, 2027, 1);
+    assert_eq!((jan.enrolled, jan.forgotten, jan.members), (1, 1, 1));
+    assert_eq!(jan.tier_mix, [1, 0]);
+}
