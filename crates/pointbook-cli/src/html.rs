@@ -5,6 +5,7 @@
 //! `data-series="…"` filled or stroked in its own colour from [`PALETTE`], so a test can find
 //! each series in the DOM and in a screenshot.
 
+use crate::report::thousands;
 use pointbook::analytics::{Analysis, Comparison, PeriodRow};
 use std::fmt::Write as _;
 
@@ -34,23 +35,6 @@ pub fn escape(s: &str) -> String {
         }
     }
     out
-}
-
-/// A number with thousands separators.
-fn group(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
 }
 
 /// A "nice" axis maximum (1, 2 or 5 × 10^k) at or above `max`.
@@ -130,7 +114,7 @@ fn chart(id: &str, labels: &[String], series: &[Series<'_>], kind: Kind, unit: &
             W - RIGHT,
             LEFT - 6.0,
             yy + 4.0,
-            group(v.round() as i64)
+            thousands(v.round() as i64)
         );
     }
     let _ = write!(
@@ -279,22 +263,22 @@ pub fn report(a: &Analysis, comparison: Option<(&Analysis, &Comparison)>) -> Str
         h,
         "<p>As of {} · {} events applied, {} duplicates, {} rejected · currency {} · one point = {}</p>",
         escape(&as_of),
-        group(a.events.applied as i64),
-        group(a.events.duplicates as i64),
-        group(a.events.rejected as i64),
+        thousands(a.events.applied as i64),
+        thousands(a.events.duplicates as i64),
+        thousands(a.events.rejected as i64),
         escape(&a.currency),
         a.point_value
     );
     h.push_str("<h2>Liability</h2><table><tr><th>metric</th><th>value</th></tr>");
     let money = |d: rust_decimal::Decimal| format!("{} {}", escape(&a.currency), d);
     for (k, v) in [
-        ("points outstanding", group(s.outstanding.total())),
+        ("points outstanding", thousands(s.outstanding.total())),
         ("liability", money(s.liability)),
-        ("points issued (net)", group(s.net_issued)),
+        ("points issued (net)", thousands(s.net_issued)),
         ("cost of points issued", money(s.cost)),
-        ("redeemed", group(s.flows.redeemed)),
-        ("expired", group(s.flows.expired)),
-        ("forfeited", group(s.flows.forfeited)),
+        ("redeemed", thousands(s.flows.redeemed)),
+        ("expired", thousands(s.flows.expired)),
+        ("forfeited", thousands(s.flows.forfeited)),
         ("redemption rate", opt(s.redemption_rate)),
         ("breakage rate (realised)", opt(s.breakage_rate)),
         ("expected breakage rate", opt(s.expected_breakage_rate)),
@@ -362,9 +346,9 @@ pub fn report(a: &Analysis, comparison: Option<(&Analysis, &Comparison)>) -> Str
     h.push_str(&chart("tiers", &l, &tiers, Kind::Stacked, "members"));
     h.push_str("<h2>Members</h2><table><tr><th>metric</th><th>value</th></tr>");
     for (k, v) in [
-        ("members", group(s.members as i64)),
-        ("purchasers", group(s.purchasers as i64)),
-        ("purchases", group(s.purchases as i64)),
+        ("members", thousands(s.members as i64)),
+        ("purchasers", thousands(s.purchasers as i64)),
+        ("purchases", thousands(s.purchases as i64)),
         ("sales", money(s.sales)),
         ("refunds", money(s.refunds)),
         (
@@ -377,7 +361,7 @@ pub fn report(a: &Analysis, comparison: Option<(&Analysis, &Comparison)>) -> Str
             "average lifetime value",
             s.average_lifetime_value.map_or("–".into(), money),
         ),
-        ("at churn risk", group(s.at_risk as i64)),
+        ("at churn risk", thousands(s.at_risk as i64)),
         (
             "retention rate (last period)",
             opt(rows.last().and_then(|r| r.retention_rate)),
@@ -390,7 +374,7 @@ pub fn report(a: &Analysis, comparison: Option<(&Analysis, &Comparison)>) -> Str
         let _ = write!(
             h,
             "<tr><td>{seg}</td><td>{}</td></tr>",
-            group(*count as i64)
+            thousands(*count as i64)
         );
     }
     h.push_str("</table>");
@@ -417,14 +401,14 @@ pub fn report(a: &Analysis, comparison: Option<(&Analysis, &Comparison)>) -> Str
                 h,
                 "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
                 escape(&t.tier),
-                group(t.a as i64),
-                group(t.b as i64)
+                thousands(t.a as i64),
+                thousands(t.b as i64)
             );
         }
         let _ = write!(
             h,
             "</table><p>{} members would end in another tier.</p>",
-            group(c.members_changing_tier as i64)
+            thousands(c.members_changing_tier as i64)
         );
         h.push_str("<h3>Points outstanding under A and B</h3>");
         let lb = labels(&b.periods);
@@ -457,9 +441,9 @@ pub fn report(a: &Analysis, comparison: Option<(&Analysis, &Comparison)>) -> Str
                     h,
                     "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                     escape(m.member.as_str()),
-                    group(m.points_a),
-                    group(m.points_b),
-                    group(m.delta),
+                    thousands(m.points_a),
+                    thousands(m.points_b),
+                    thousands(m.delta),
                     escape(&m.tier_a),
                     escape(&m.tier_b)
                 );

@@ -37,7 +37,8 @@ pub fn explain_table(o: &Outcome) -> String {
     s
 }
 
-fn thousands(n: i64) -> String {
+/// A whole number with thousands separators (`1,234,567`).
+pub(crate) fn thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
