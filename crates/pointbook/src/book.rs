@@ -166,6 +166,11 @@ impl Book {
         Ok(outcome)
     }
 
+    /// The outcome recorded for an applied event (as first returned, not marked duplicate).
+    pub(crate) fn recorded_outcome(&self, id: &EventId) -> Option<Outcome> {
+        self.state.events.get(id).and_then(|r| r.outcome().ok())
+    }
+
     /// Parses and applies one JSON event.
     pub fn apply_json(&mut self, json: &str) -> Result<Outcome> {
         self.apply(&Event::from_json(json)?)

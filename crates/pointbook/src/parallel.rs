@@ -51,20 +51,33 @@ pub struct Replay {
     pub threads: usize,
     /// Why it fell back to one thread, if it did.
     pub fallback: Option<&'static str>,
+    /// With [`replay_with_outcomes`]: each event's result, in history order, equal to what
+    /// [`Book::apply`] returned for it one by one. Empty otherwise.
+    pub outcomes: Vec<Result<Outcome>>,
 }
 
 /// Replays `events` in order on up to `threads` threads; the book equals the one
 /// [`Book::apply`] would build event by event.
 pub fn replay(program: &Program, events: &[Event], threads: usize) -> Replay {
+    run(program, events, threads, false)
+}
+
+/// [`replay`], also keeping every event's result (for per-event output).
+pub fn replay_with_outcomes(program: &Program, events: &[Event], threads: usize) -> Replay {
+    run(program, events, threads, true)
+}
+
+fn run(program: &Program, events: &[Event], threads: usize, keep: bool) -> Replay {
+    let sequential = |why| sequential(program, events, why, keep);
     if threads <= 1 {
-        return sequential(program, events, None);
+        return sequential(None);
     }
     if program.spec().rewards.iter().any(|r| r.stock.is_some()) {
-        return sequential(program, events, Some("a reward has a global stock"));
+        return sequential(Some("a reward has a global stock"));
     }
     let shards = partition(events, threads);
     if shards.len() <= 1 {
-        return sequential(program, events, None);
+        return sequential(None);
     }
     // The clock each event is checked against: the latest instant before it in the history.
     let mut hints = Vec::with_capacity(events.len());
@@ -78,7 +91,7 @@ pub fn replay(program: &Program, events: &[Event], threads: usize) -> Replay {
             .iter()
             .map(|indices| {
                 let hints = &hints;
-                scope.spawn(move || run_shard(program, events, indices, hints))
+                scope.spawn(move || run_shard(program, events, indices, hints, keep))
             })
             .collect();
         handles
@@ -90,9 +103,13 @@ pub fn replay(program: &Program, events: &[Event], threads: usize) -> Replay {
     let mut advances: HashMap<EventId, Vec<Outcome>> = HashMap::new();
     let mut rejected = 0;
     let mut advances_rejected: Option<Vec<usize>> = None;
+    let mut outcomes: Vec<Option<Result<Outcome>>> = Vec::new();
+    if keep {
+        outcomes.resize_with(events.len(), || None);
+    }
     for r in results {
         let Some(shard) = r else {
-            return sequential(program, events, Some("an enrollment or advance was late"));
+            return sequential(Some("an enrollment or advance was late"));
         };
         // Advances went to every shard: they must fare the same in each, and count once.
         match &advances_rejected {
@@ -101,7 +118,7 @@ pub fn replay(program: &Program, events: &[Event], threads: usize) -> Replay {
                 advances_rejected = Some(shard.advances_rejected);
             }
             Some(first) if *first != shard.advances_rejected => {
-                return sequential(program, events, Some("an advance fared differently"));
+                return sequential(Some("an advance fared differently"));
             }
             Some(_) => {}
         }
@@ -109,21 +126,44 @@ pub fn replay(program: &Program, events: &[Event], threads: usize) -> Replay {
         for o in shard.advances {
             advances.entry(o.event.clone()).or_default().push(o);
         }
+        for (i, r) in shard.results {
+            // An advance's result is taken once, from the merged book, below.
+            if let Some(slot) = outcomes.get_mut(i) {
+                if slot.is_none() {
+                    *slot = Some(r);
+                }
+            }
+        }
         books.push(shard.book);
     }
     let threads = books.len();
-    match Book::merge(program.clone(), books, advances) {
-        Some(book) => Replay {
-            book,
-            rejected,
-            threads,
-            fallback: None,
-        },
-        None => sequential(
-            program,
-            events,
-            Some("an event id is used in two member groups"),
-        ),
+    let Some(book) = Book::merge(program.clone(), books, advances) else {
+        return sequential(Some("an event id is used in two member groups"));
+    };
+    let mut results = Vec::with_capacity(outcomes.len());
+    for (event, slot) in events.iter().zip(outcomes) {
+        let Some(mut r) = slot else {
+            return sequential(Some("an event's result is missing"));
+        };
+        // An applied advance holds only its thread's members: take the merged one.
+        if let (Ok(o), Event::Advance(_)) = (&mut r, event) {
+            let duplicate = o.duplicate;
+            match book.recorded_outcome(event.id()) {
+                Some(mut merged) => {
+                    merged.duplicate = duplicate;
+                    *o = merged;
+                }
+                None => return sequential(Some("an advance's outcome is missing")),
+            }
+        }
+        results.push(r);
+    }
+    Replay {
+        book,
+        rejected,
+        threads,
+        fallback: None,
+        outcomes: results,
     }
 }
 
@@ -155,14 +195,28 @@ pub fn parse_jsonl(text: &str, threads: usize) -> Vec<(usize, Result<Event>)> {
     })
 }
 
-fn sequential(program: &Program, events: &[Event], fallback: Option<&'static str>) -> Replay {
+fn sequential(
+    program: &Program,
+    events: &[Event],
+    fallback: Option<&'static str>,
+    keep: bool,
+) -> Replay {
     let mut book = Book::new(program.clone());
-    let rejected = events.iter().filter(|e| book.apply(e).is_err()).count();
+    let mut rejected = 0;
+    let mut outcomes = Vec::new();
+    for e in events {
+        let r = book.apply(e);
+        rejected += usize::from(r.is_err());
+        if keep {
+            outcomes.push(r);
+        }
+    }
     Replay {
         book,
         rejected,
         threads: 1,
         fallback,
+        outcomes,
     }
 }
 
@@ -175,6 +229,8 @@ struct Shard {
     advances_rejected: Vec<usize>,
     /// Outcomes of the advances applied (for the merge).
     advances: Vec<Outcome>,
+    /// Each event's result by index, when kept.
+    results: Vec<(usize, Result<Outcome>)>,
 }
 
 /// Replays one shard. `None` when an enrollment or advance was rejected as late: against the
@@ -184,23 +240,39 @@ fn run_shard(
     events: &[Event],
     indices: &[usize],
     hints: &[Option<Instant>],
+    keep: bool,
 ) -> Option<Shard> {
     let mut shard = Shard {
         book: Book::new(program.clone()),
         rejected: 0,
         advances_rejected: Vec::new(),
         advances: Vec::new(),
+        results: Vec::new(),
     };
     for &i in indices {
         let (event, hint) = (events.get(i)?, *hints.get(i)?);
         let result: Result<Outcome> = shard.book.apply_checked_against(event, hint);
         if let (Ok(o), Event::Advance(_)) = (&result, event) {
             if !o.duplicate {
+                if keep {
+                    // A placeholder: the merged outcome replaces it.
+                    let placeholder = Outcome {
+                        postings: Vec::new(),
+                        effects: Vec::new(),
+                        explanation: Vec::new(),
+                        event: o.event.clone(),
+                        kind: o.kind.clone(),
+                        at: o.at,
+                        duplicate: false,
+                        points: o.points,
+                    };
+                    shard.results.push((i, Ok(placeholder)));
+                }
                 shard.advances.extend(result.ok());
                 continue;
             }
         }
-        if let Err(e) = result {
+        if let Err(e) = &result {
             let checked_against_book = matches!(event, Event::Enroll(_) | Event::Advance(_));
             if checked_against_book && matches!(e, Error::LateEvent { .. }) {
                 return None;
@@ -209,6 +281,9 @@ fn run_shard(
                 Event::Advance(_) => shard.advances_rejected.push(i),
                 _ => shard.rejected += 1,
             }
+        }
+        if keep {
+            shard.results.push((i, result));
         }
     }
     Some(shard)

@@ -524,15 +524,19 @@ proptest! {
     }
 
     /// A parallel replay builds exactly the single-threaded book (same digest, same rejection
-    /// count), whether it ran on several threads or fell back to one.
+    /// count, same result for every event), whether it ran on several threads or fell back to
+    /// one.
     #[test]
     fn parallel_replay_equals_sequential((variant, steps) in steps(), threads in 2usize..5) {
         let lines = events(&steps);
         let events: Vec<Event> = lines.iter().map(|j| Event::from_json(j).unwrap()).collect();
         let program = program_without_stock(variant);
         let mut book = Book::new(program.clone());
-        let rejected = events.iter().filter(|e| book.apply(e).is_err()).count();
-        let replay = pointbook::parallel::replay(&program, &events, threads);
+        let results: Vec<_> = events.iter().map(|e| book.apply(e)).collect();
+        let rejected = results.iter().filter(|r| r.is_err()).count();
+        let replay = pointbook::parallel::replay_with_outcomes(&program, &events, threads);
+        // Every event's result is the one a single thread returned, advances included.
+        prop_assert_eq!(&replay.outcomes, &results);
         prop_assert_eq!(replay.book.digest(), book.digest(), "threads {} fallback {:?}", replay.threads, replay.fallback);
         prop_assert_eq!(replay.rejected, rejected);
         prop_assert!(replay.book.verify().is_ok());
