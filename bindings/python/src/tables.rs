@@ -6,7 +6,7 @@ use arrow_array::builder::{
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Field, Schema, TimeUnit};
 use pointbook::outcome::Account;
-use pointbook::{Book, Error, Event, Instant};
+use pointbook::{Book, Error, Event, Instant, Outcome};
 use pyo3::PyResult;
 use pyo3_arrow::PyTable;
 use std::sync::Arc;
@@ -35,6 +35,9 @@ fn account(a: &Account) -> (&'static str, Option<&str>) {
 /// A replay in progress: the book and the rows gathered so far.
 pub struct Replay {
     book: Book,
+    /// Events read but not applied yet: a fresh book replays them all at once, on every core
+    /// (`pointbook::parallel`), when the tables or the book are asked for.
+    pending: Vec<Result<Event, Error>>,
     index: u64,
     o_index: UInt64Builder,
     o_event: StringBuilder,
@@ -66,6 +69,7 @@ impl Replay {
     pub fn new(book: Book) -> Self {
         Replay {
             book,
+            pending: Vec::new(),
             index: 0,
             o_index: UInt64Builder::new(),
             o_event: StringBuilder::new(),
@@ -94,32 +98,79 @@ impl Replay {
     }
 
     /// The book.
-    pub fn book(&self) -> &Book {
+    pub fn book(&mut self) -> &Book {
+        self.flush();
         &self.book
     }
 
-    /// Applies one event (or records why it could not be read) and gathers its rows.
+    /// Takes one event (or why it could not be read); its rows are gathered when the events
+    /// read so far are applied.
     pub fn apply(&mut self, event: Result<Event, Error>) {
+        self.pending.push(event);
+    }
+
+    /// Applies the pending events: all at once on every core into a fresh book (each event's
+    /// result is what one thread would have returned), one by one into a book already used.
+    fn flush(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        if pending.is_empty() {
+            return;
+        }
+        if self.book.clock().is_none() && self.book.member_count() == 0 {
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let mut read = Vec::new();
+            let mut kinds = Vec::with_capacity(pending.len());
+            for e in pending {
+                match e {
+                    Ok(e) => {
+                        read.push(e);
+                        kinds.push(None);
+                    }
+                    Err(err) => kinds.push(Some(err)),
+                }
+            }
+            let replay =
+                pointbook::parallel::replay_with_outcomes(self.book.program(), &read, threads);
+            self.book = replay.book;
+            let mut results = read.iter().zip(replay.outcomes);
+            for unreadable in kinds {
+                match unreadable {
+                    Some(err) => self.record(None, Err(err)),
+                    None => {
+                        if let Some((e, r)) = results.next() {
+                            self.record(Some(e), r);
+                        }
+                    }
+                }
+            }
+        } else {
+            for e in pending {
+                match e {
+                    Ok(e) => {
+                        let r = self.book.apply(&e);
+                        self.record(Some(&e), r);
+                    }
+                    Err(err) => self.record(None, Err(err)),
+                }
+            }
+        }
+    }
+
+    /// Gathers the rows of one event's result.
+    fn record(&mut self, event: Option<&Event>, result: Result<Outcome, Error>) {
         self.o_index.append_value(self.index);
         self.index += 1;
-        let (event, result) = match event {
-            Ok(e) => {
-                let r = self.book.apply(&e);
-                (Some(e), r)
-            }
-            Err(err) => (None, Err(err)),
-        };
-        let id = match (&event, &result) {
+        let id = match (event, &result) {
             (Some(e), _) => Some(e.id().to_string()),
             (None, Err(Error::InvalidEvent { event, .. })) if event != "?" => Some(event.clone()),
             _ => None,
         };
         self.o_event.append_option(id.as_deref());
-        self.o_type.append_option(event.as_ref().map(|e| e.kind()));
+        self.o_type.append_option(event.map(|e| e.kind()));
         self.o_member
-            .append_option(event.as_ref().and_then(|e| e.member()).map(|m| m.as_str()));
+            .append_option(event.and_then(|e| e.member()).map(|m| m.as_str()));
         self.o_at
-            .append_option(event.as_ref().map(|e| e.at().timestamp_micros()));
+            .append_option(event.map(|e| e.at().timestamp_micros()));
         match result {
             Ok(outcome) => {
                 self.o_duplicate.append_value(outcome.duplicate);
@@ -193,6 +244,7 @@ impl Replay {
 
     /// (balances, outcomes, postings, effects) as tables; the replay can go on afterwards.
     pub fn tables(&mut self) -> Result<(PyTable, PyTable, PyTable, PyTable), ArrowError> {
+        self.flush();
         let outcomes = table(vec![
             (
                 "index",
