@@ -454,7 +454,8 @@ def replay(
     DataFrame, any object exporting ``__arrow_c_stream__`` (read without copies, see
     :data:`EVENT_SCHEMA`), or an iterable of event dicts or JSON strings. Rejected events do not
     stop the replay: they are rows of ``outcomes`` with ``rejected`` and ``error_code``. The
-    GIL is released while the core works. ``progress=True`` shows a tqdm bar when tqdm is
+    GIL is released while the core works, on every core (``pointbook::parallel``: the same
+    tables as one thread). ``progress=True`` shows a tqdm bar of the events read when tqdm is
     installed.
     """
     replayer = _native.Replayer(_program(program))
