@@ -17,6 +17,7 @@ pub mod outcome;
 pub mod parallel;
 pub mod points;
 pub mod program;
+mod record;
 mod reward;
 mod state;
 

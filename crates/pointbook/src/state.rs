@@ -4,46 +4,65 @@ use crate::ids::{EventId, MemberId};
 use crate::ledger::Totals;
 use crate::member::{Member, PurchaseRecord};
 use crate::outcome::Outcome;
+use crate::record;
 use crate::Instant;
 use serde::{Deserialize, Serialize, Serializer};
-use serde_json::value::RawValue;
 use std::collections::{BTreeMap, HashMap};
 
-/// An applied event, for idempotency: the SHA-256 of its canonical form, and its outcome kept
-/// as compact JSON (about a quarter of the memory of the outcome's structs, one allocation
-/// instead of dozens). The JSON is written as an object, so the snapshot and digest are the
-/// same as if the outcome were stored as a struct.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// An applied event, for idempotency: the SHA-256 of its canonical form, and its outcome in
+/// the compact binary form of [`crate::record`] (one allocation, a few dozen bytes, written
+/// without formatting text). Snapshots hold the outcome as a JSON object, so the snapshot and
+/// the digest are the same as if the outcome were stored as a struct.
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Recorded {
-    #[serde(with = "hex32")]
     pub hash: [u8; 32],
-    pub outcome: Box<RawValue>,
-}
-
-impl PartialEq for Recorded {
-    fn eq(&self, other: &Self) -> bool {
-        self.hash == other.hash && self.outcome.get() == other.outcome.get()
-    }
+    outcome: Box<[u8]>,
 }
 
 impl Recorded {
     /// Records an outcome.
-    pub fn new(hash: [u8; 32], outcome: &Outcome) -> Result<Recorded, serde_json::Error> {
-        Ok(Recorded {
+    pub fn new(hash: [u8; 32], outcome: &Outcome) -> Recorded {
+        Recorded {
             hash,
-            outcome: serde_json::value::to_raw_value(outcome)?,
-        })
+            outcome: record::encode(outcome),
+        }
     }
 
     /// The recorded outcome.
-    pub fn outcome(&self) -> Result<Outcome, serde_json::Error> {
-        serde_json::from_str(self.outcome.get())
+    pub fn outcome(&self) -> Result<Outcome, record::Corrupt> {
+        record::decode(&self.outcome)
     }
+}
 
-    /// The same record with its outcome re-encoded compactly (after reading a snapshot,
-    /// which may have been reformatted); fails if the outcome is not an outcome.
-    pub fn normalized(&self) -> Result<Recorded, serde_json::Error> {
-        Recorded::new(self.hash, &self.outcome()?)
+#[derive(Serialize)]
+struct RecordedOut {
+    #[serde(with = "hex32")]
+    hash: [u8; 32],
+    outcome: Outcome,
+}
+
+#[derive(Deserialize)]
+struct RecordedIn {
+    #[serde(with = "hex32")]
+    hash: [u8; 32],
+    outcome: Outcome,
+}
+
+impl Serialize for Recorded {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let outcome = self.outcome().map_err(serde::ser::Error::custom)?;
+        RecordedOut {
+            hash: self.hash,
+            outcome,
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Recorded {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let r = RecordedIn::deserialize(d)?;
+        Ok(Recorded::new(r.hash, &r.outcome))
     }
 }
 

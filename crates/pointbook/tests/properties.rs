@@ -315,6 +315,8 @@ struct Run {
 fn run(program: Program, events: &[String]) -> Result<Run, TestCaseError> {
     let mut book = Book::new(program);
     let mut accepted: BTreeMap<String, String> = BTreeMap::new();
+    // The outcome each accepted event first returned: a resend returns it again.
+    let mut first: BTreeMap<String, pointbook::Outcome> = BTreeMap::new();
     let mut digests = Vec::new();
     let mut outcomes = Vec::new();
     for json in events {
@@ -353,6 +355,11 @@ fn run(program: Program, events: &[String]) -> Result<Run, TestCaseError> {
                         json
                     );
                     prop_assert_eq!(accepted.get(event.id().as_str()), Some(&canonical));
+                    let original = pointbook::Outcome {
+                        duplicate: false,
+                        ..o.clone()
+                    };
+                    prop_assert_eq!(first.get(event.id().as_str()), Some(&original));
                 } else {
                     prop_assert!(
                         !accepted.contains_key(event.id().as_str()),
@@ -360,6 +367,7 @@ fn run(program: Program, events: &[String]) -> Result<Run, TestCaseError> {
                         json
                     );
                     accepted.insert(event.id().to_string(), canonical);
+                    first.insert(event.id().to_string(), o.clone());
                 }
                 if let Err(e) = book.verify() {
                     return Err(TestCaseError::fail(format!("after {json}: {e}")));
