@@ -11,6 +11,9 @@ use std::collections::BTreeMap;
 
 /// An event. Unknown fields are rejected, so a typo never passes silently.
 ///
+/// Read with `type` first (as Pointbook writes events), an event is parsed in one pass with
+/// no intermediate tree; `type` elsewhere in the object is accepted too, at the cost of one.
+///
 /// ```
 /// use pointbook::Event;
 /// let e = Event::from_json(r#"{"type":"advance","id":"t1","at":"2027-06-01T04:00:00Z"}"#)?;
@@ -18,7 +21,7 @@ use std::collections::BTreeMap;
 /// assert!(Event::from_json(r#"{"type":"advance","id":"t1","at":"2027-06-01T04:00:00Z","x":1}"#).is_err());
 /// # Ok::<(), pointbook::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// A member joins.
@@ -222,6 +225,109 @@ pub struct Forget {
     pub member: MemberId,
     /// Instant.
     pub at: Instant,
+}
+
+/// The wire names of the event types, in [`Event`]'s order.
+const KINDS: &[&str] = &[
+    "enroll", "purchase", "refund", "redeem", "confirm", "cancel", "adjust", "transfer", "advance",
+    "forget",
+];
+
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_map(EventVisitor)
+    }
+}
+
+struct EventVisitor;
+
+/// A key of an event object: `type`, or another (kept only when `type` is not first).
+enum Key {
+    Type,
+    Other(String),
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl serde::de::Visitor<'_> for KeyVisitor {
+            type Value = Key;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Key, E> {
+                Ok(match v {
+                    "type" => Key::Type,
+                    other => Key::Other(other.to_owned()),
+                })
+            }
+        }
+        d.deserialize_identifier(KeyVisitor)
+    }
+}
+
+/// The rest of an event object, once its type is known, as that type's fields.
+fn event_of<'de, D: serde::Deserializer<'de>>(
+    kind: &str,
+    d: D,
+) -> std::result::Result<Event, D::Error> {
+    Ok(match kind {
+        "enroll" => Event::Enroll(Enroll::deserialize(d)?),
+        "purchase" => Event::Purchase(Purchase::deserialize(d)?),
+        "refund" => Event::Refund(Refund::deserialize(d)?),
+        "redeem" => Event::Redeem(Redeem::deserialize(d)?),
+        "confirm" => Event::Confirm(Settle::deserialize(d)?),
+        "cancel" => Event::Cancel(Settle::deserialize(d)?),
+        "adjust" => Event::Adjust(Adjust::deserialize(d)?),
+        "transfer" => Event::Transfer(Transfer::deserialize(d)?),
+        "advance" => Event::Advance(Advance::deserialize(d)?),
+        "forget" => Event::Forget(Forget::deserialize(d)?),
+        other => return Err(serde::de::Error::unknown_variant(other, KINDS)),
+    })
+}
+
+impl<'de> serde::de::Visitor<'de> for EventVisitor {
+    type Value = Event;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an event (an object with a \"type\")")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Event, A::Error> {
+        use serde::de::value::MapAccessDeserializer;
+        use serde::de::Error as _;
+        // The usual case: `type` first, the rest read straight into the event's own struct.
+        let first = match map.next_key::<Key>()? {
+            Some(Key::Type) => {
+                let kind: std::borrow::Cow<'_, str> = map.next_value()?;
+                return event_of(&kind, MapAccessDeserializer::new(map));
+            }
+            Some(Key::Other(key)) => key,
+            None => return Err(A::Error::missing_field("type")),
+        };
+        // `type` later: keep the fields until it comes.
+        let mut fields = serde_json::Map::new();
+        let value: serde_json::Value = map.next_value()?;
+        fields.insert(first, value);
+        let mut kind = None;
+        while let Some(key) = map.next_key::<Key>()? {
+            match key {
+                Key::Type if kind.is_some() => return Err(A::Error::duplicate_field("type")),
+                Key::Type => kind = Some(map.next_value::<String>()?),
+                Key::Other(key) => {
+                    let value: serde_json::Value = map.next_value()?;
+                    if fields.insert(key.clone(), value).is_some() {
+                        return Err(A::Error::custom(format!("duplicate field `{key}`")));
+                    }
+                }
+            }
+        }
+        let kind = kind.ok_or_else(|| A::Error::missing_field("type"))?;
+        event_of(&kind, serde_json::Value::Object(fields)).map_err(A::Error::custom)
+    }
 }
 
 impl Purchase {

@@ -322,6 +322,15 @@ fn run(program: Program, events: &[String]) -> Result<Run, TestCaseError> {
     for json in events {
         let event =
             Event::from_json(json).map_err(|e| TestCaseError::fail(format!("{e}: {json}")))?;
+        // The same event with its fields in another order (sorted: `type` after `at` and
+        // `id`) reads the same: the one-pass parse and the buffered one agree.
+        let sorted: serde_json::Value = serde_json::from_str(json).unwrap();
+        prop_assert_eq!(
+            &Event::from_json(&sorted.to_string()).unwrap(),
+            &event,
+            "fields reordered: {}",
+            json
+        );
         let before = book.digest();
         let canonical = event.to_json();
         match book.apply(&event) {

@@ -847,3 +847,51 @@ fn a_refund_below_a_threshold_loses_the_bonus_and_gives_the_cap_back() {
         );
     }
 }
+
+/// An event's type may come anywhere in the object; without one, or with an unknown one, or
+/// with a field twice, the event is rejected with the field named.
+#[test]
+fn event_type_anywhere_and_bad_types_named() {
+    let first = Event::from_json(
+        r#"{"type":"adjust","id":"a1","member":"m1","at":"2026-03-01T15:00:00Z","points":5,"reason":"goodwill"}"#,
+    )
+    .unwrap();
+    let last = Event::from_json(
+        r#"{"id":"a1","member":"m1","at":"2026-03-01T15:00:00Z","points":5,"reason":"goodwill","type":"adjust"}"#,
+    )
+    .unwrap();
+    assert_eq!(first, last);
+    for (json, needle) in [
+        (
+            r#"{"id":"a1","at":"2026-03-01T15:00:00Z"}"#,
+            "missing field `type`",
+        ),
+        (r#"{}"#, "missing field `type`"),
+        (r#"{"type":"bonus","id":"a1"}"#, "unknown variant `bonus`"),
+        (r#"{"id":"a1","type":"bonus"}"#, "unknown variant `bonus`"),
+        (
+            r#"{"id":"a1","type":"advance","type":"advance","at":"2026-03-01T15:00:00Z"}"#,
+            "duplicate field `type`",
+        ),
+        (
+            r#"{"id":"a1","id":"a2","type":"advance","at":"2026-03-01T15:00:00Z"}"#,
+            "duplicate field `id`",
+        ),
+        (
+            r#"{"type":"advance","id":"a1","at":"2026-03-01T15:00:00Z","type":"advance"}"#,
+            "unknown field `type`",
+        ),
+        (
+            r#"{"type":"advance","id":"a1","at":"2026-03-01T15:00:00Z","extra":1}"#,
+            "unknown field `extra`",
+        ),
+        (
+            r#"{"at":"2026-03-01T15:00:00Z","type":"advance","id":"a1","extra":1}"#,
+            "unknown field `extra`",
+        ),
+        (r#"["advance"]"#, "an event"),
+    ] {
+        let err = Event::from_json(json).unwrap_err().to_string();
+        assert!(err.contains(needle), "{json}: {err}");
+    }
+}
