@@ -142,7 +142,9 @@ impl Book {
         let usage = j.reward_usage.clone();
         let outcome = outcome_of(event, j);
         let recorded = Recorded::new(hash, &outcome);
-        self.state.members.extend(members);
+        self.state
+            .members
+            .extend(members.into_iter().map(|m| (m.id.clone(), m)));
         for (key, record) in purchases {
             match record {
                 Some(r) => self.state.purchases.insert(key, r),

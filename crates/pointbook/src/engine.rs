@@ -20,14 +20,16 @@ use chrono::{Datelike, Duration};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
-/// A transaction: the members it touched (copies) and the journal.
+/// A transaction: the members it touched (copies) and the journal. An event touches one or two
+/// members and purchase records (an `advance` many, each once), so they are kept in short
+/// vectors: no tree or table to allocate per event.
 pub(crate) struct Txn<'a> {
     pub p: &'a Program,
     pub state: &'a State,
     pub j: Journal,
-    pub members: BTreeMap<MemberId, Member>,
-    /// Purchase records written by the transaction (`None`: removed).
-    pub purchases: BTreeMap<(MemberId, EventId), Option<PurchaseRecord>>,
+    pub members: Vec<Member>,
+    /// Purchase records written by the transaction (`None`: removed), each key once.
+    pub purchases: Vec<((MemberId, EventId), Option<PurchaseRecord>)>,
     /// Members an `advance` only moves the clock of (nothing was due).
     pub clock_moves: Vec<MemberId>,
 }
@@ -42,25 +44,46 @@ impl<'a> Txn<'a> {
             p,
             state,
             j: Journal::new(event, state.totals, state.reward_usage.clone()),
-            members: BTreeMap::new(),
-            purchases: BTreeMap::new(),
+            members: Vec::new(),
+            purchases: Vec::new(),
             clock_moves: Vec::new(),
         }
     }
 
     fn purchase_record(&self, member: &MemberId, id: &EventId) -> Option<PurchaseRecord> {
-        let key = (member.clone(), id.clone());
-        match self.purchases.get(&key) {
-            Some(r) => r.clone(),
-            None => self.state.purchases.get(&key).cloned(),
+        match self
+            .purchases
+            .iter()
+            .find(|((m, p), _)| m == member && p == id)
+        {
+            Some((_, r)) => r.clone(),
+            None => self
+                .state
+                .purchases
+                .get(&(member.clone(), id.clone()))
+                .cloned(),
+        }
+    }
+
+    /// Writes (or, with `None`, removes) a purchase record.
+    fn set_purchase(&mut self, key: (MemberId, EventId), record: Option<PurchaseRecord>) {
+        match self.purchases.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, r)) => *r = record,
+            None => self.purchases.push((key, record)),
         }
     }
 
     /// Takes a member out for changing (a copy on first touch).
     fn take(&mut self, id: &MemberId) -> Result<Member> {
-        if let Some(m) = self.members.remove(id) {
-            return Ok(m);
+        if let Some(i) = self.members.iter().position(|m| m.id == *id) {
+            return Ok(self.members.swap_remove(i));
         }
+        self.take_untouched(id)
+    }
+
+    /// Takes a copy of a member the transaction has not touched yet (an `advance` takes
+    /// each member once, and so need not look among the many it has put back).
+    fn take_untouched(&mut self, id: &MemberId) -> Result<Member> {
         self.state
             .members
             .get(id)
@@ -72,7 +95,7 @@ impl<'a> Txn<'a> {
     }
 
     fn put(&mut self, m: Member) {
-        self.members.insert(m.id.clone(), m);
+        self.members.push(m);
     }
 
     /// Takes an open member and brings it up to `at`, rejecting late or closed ones.
@@ -116,7 +139,9 @@ impl<'a> Txn<'a> {
     }
 
     fn enroll(&mut self, e: &Enroll, book_clock: Option<Instant>) -> Result<()> {
-        if self.members.contains_key(&e.member) || self.state.members.contains_key(&e.member) {
+        if self.members.iter().any(|m| m.id == e.member)
+            || self.state.members.contains_key(&e.member)
+        {
             return Err(Error::MemberExists {
                 event: ev(&self.j),
                 member: e.member.to_string(),
@@ -239,7 +264,7 @@ impl<'a> Txn<'a> {
             TierMetric::Visits => Decimal::from(u8::from(visit)),
         };
         add_metric(p, &mut m, e.at, metric);
-        self.purchases.insert(
+        self.set_purchase(
             (m.id.clone(), e.id.clone()),
             Some(PurchaseRecord {
                 at: e.at,
@@ -365,8 +390,7 @@ impl<'a> Txn<'a> {
             visit,
             ..rec
         };
-        self.purchases
-            .insert((m.id.clone(), e.purchase.clone()), Some(updated));
+        self.set_purchase((m.id.clone(), e.purchase.clone()), Some(updated));
         self.close_member(m)
     }
 
@@ -652,7 +676,7 @@ impl<'a> Txn<'a> {
                 .and_then(|m| next_due(self.p, m))
                 .is_some_and(|d| d <= at);
             if due {
-                let mut m = self.take(&id)?;
+                let mut m = self.take_untouched(&id)?;
                 catch_up(self.p, &mut self.j, &mut m, at)?;
                 self.close_member(m)?;
             } else {
@@ -728,17 +752,23 @@ impl<'a> Txn<'a> {
         m.referred_by = None;
         m.attributes.clear();
         // Erasure is rare: a scan of the purchase records is fine.
+        let touched = self.purchases.len();
+        for ((owner, _), record) in self.purchases.iter_mut() {
+            if *owner == m.id {
+                *record = None;
+            }
+        }
         let mine: Vec<(MemberId, EventId)> = self
             .state
             .purchases
             .keys()
-            .chain(self.purchases.keys())
-            .filter(|(owner, _)| *owner == m.id)
+            .filter(|key| {
+                key.0 == m.id && !self.purchases[..touched].iter().any(|(k, _)| k == *key)
+            })
             .cloned()
             .collect();
-        for key in mine {
-            self.purchases.insert(key, None);
-        }
+        self.purchases
+            .extend(mine.into_iter().map(|key| (key, None)));
         m.caps.clear();
         m.metric.clear();
         self.put(m);
