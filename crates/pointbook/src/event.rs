@@ -55,6 +55,7 @@ pub struct Enroll {
     /// New member.
     pub member: MemberId,
     /// Instant.
+    #[serde(with = "crate::instant::rfc3339")]
     pub at: Instant,
     /// Birthday, for the birthday bonus.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -76,6 +77,7 @@ pub struct Purchase {
     /// Buyer.
     pub member: MemberId,
     /// Instant.
+    #[serde(with = "crate::instant::rfc3339")]
     pub at: Instant,
     /// Sales channel (`store`, `app`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -114,6 +116,7 @@ pub struct Refund {
     /// The buyer.
     pub member: MemberId,
     /// Instant.
+    #[serde(with = "crate::instant::rfc3339")]
     pub at: Instant,
     /// The purchase's event id.
     pub purchase: EventId,
@@ -148,6 +151,7 @@ pub struct Redeem {
     /// Member.
     pub member: MemberId,
     /// Instant.
+    #[serde(with = "crate::instant::rfc3339")]
     pub at: Instant,
     /// Reward id.
     pub reward: String,
@@ -165,6 +169,7 @@ pub struct Settle {
     /// Member.
     pub member: MemberId,
     /// Instant.
+    #[serde(with = "crate::instant::rfc3339")]
     pub at: Instant,
     /// The redeem event's id.
     pub redemption: EventId,
@@ -179,6 +184,7 @@ pub struct Adjust {
     /// Member.
     pub member: MemberId,
     /// Instant.
+    #[serde(with = "crate::instant::rfc3339")]
     pub at: Instant,
     /// Points: positive credits, negative debits.
     pub points: i64,
@@ -200,6 +206,7 @@ pub struct Transfer {
     /// Receiver.
     pub to: MemberId,
     /// Instant.
+    #[serde(with = "crate::instant::rfc3339")]
     pub at: Instant,
     /// Points.
     pub points: i64,
@@ -212,6 +219,7 @@ pub struct Advance {
     /// Event id.
     pub id: EventId,
     /// New clock.
+    #[serde(with = "crate::instant::rfc3339")]
     pub at: Instant,
 }
 
@@ -224,6 +232,7 @@ pub struct Forget {
     /// Member.
     pub member: MemberId,
     /// Instant.
+    #[serde(with = "crate::instant::rfc3339")]
     pub at: Instant,
 }
 

@@ -10,6 +10,7 @@ mod engine;
 pub mod error;
 pub mod event;
 pub mod ids;
+mod instant;
 pub mod ledger;
 mod member;
 pub mod money;

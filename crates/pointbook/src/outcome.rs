@@ -18,6 +18,7 @@ pub struct Outcome {
     #[serde(rename = "type")]
     pub kind: String,
     /// The event's instant.
+    #[serde(with = "crate::instant::rfc3339")]
     pub at: Instant,
     /// True when this is a resend of an event already applied: nothing changed.
     pub duplicate: bool,
@@ -138,6 +139,7 @@ pub enum Reason {
 #[serde(deny_unknown_fields)]
 pub struct Posting {
     /// When it happened (catch-up movements carry their own instant).
+    #[serde(with = "crate::instant::rfc3339")]
     pub at: Instant,
     /// Account debited.
     pub from: Account,
@@ -178,6 +180,7 @@ pub enum Effect {
         /// New tier.
         to: String,
         /// When.
+        #[serde(with = "crate::instant::rfc3339")]
         at: Instant,
     },
     /// A member would fall at the end of the window.
@@ -189,8 +192,10 @@ pub enum Effect {
         /// The tier the member falls to unless the metric grows.
         falls_to: String,
         /// When the window closes.
+        #[serde(with = "crate::instant::rfc3339")]
         window_ends: Instant,
         /// When the notice was raised.
+        #[serde(with = "crate::instant::rfc3339")]
         at: Instant,
     },
     /// A lot's remaining points expired.
@@ -202,6 +207,7 @@ pub enum Effect {
         /// The lot's source event.
         source: EventId,
         /// When.
+        #[serde(with = "crate::instant::rfc3339")]
         at: Instant,
     },
     /// A reward was issued.
@@ -215,6 +221,7 @@ pub enum Effect {
         /// Deterministic voucher code.
         code: String,
         /// When.
+        #[serde(with = "crate::instant::rfc3339")]
         at: Instant,
     },
     /// A bonus was credited.
@@ -226,6 +233,7 @@ pub enum Effect {
         /// Points.
         points: Points,
         /// When.
+        #[serde(with = "crate::instant::rfc3339")]
         at: Instant,
     },
     /// A hold ran out and its points went back to their lots.
@@ -237,6 +245,7 @@ pub enum Effect {
         /// Points returned.
         points: Points,
         /// When.
+        #[serde(with = "crate::instant::rfc3339")]
         at: Instant,
     },
     /// A forgotten member's points were forfeited.
@@ -246,6 +255,7 @@ pub enum Effect {
         /// Points.
         points: Points,
         /// When.
+        #[serde(with = "crate::instant::rfc3339")]
         at: Instant,
     },
     /// Points a member could not cover were written off.
@@ -255,6 +265,7 @@ pub enum Effect {
         /// Points.
         points: Points,
         /// When.
+        #[serde(with = "crate::instant::rfc3339")]
         at: Instant,
     },
 }
@@ -319,6 +330,7 @@ pub struct Progress {
     /// Member.
     pub member: MemberId,
     /// Instant of the query.
+    #[serde(with = "crate::instant::rfc3339")]
     pub at: Instant,
     /// Current tier.
     pub tier: String,
@@ -326,6 +338,7 @@ pub struct Progress {
     #[serde(with = "decimal_string")]
     pub metric: Decimal,
     /// When the current window ends (for rolling windows: the next local midnight).
+    #[serde(with = "crate::instant::rfc3339")]
     pub window_ends: Instant,
     /// The next level, if any, and how much metric it still needs.
     pub next: Option<ProgressStep>,

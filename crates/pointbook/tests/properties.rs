@@ -657,3 +657,44 @@ proptest! {
         }
     }
 }
+
+/// An instant anywhere chrono can hold one, with a whole, milli-, micro- or nanosecond fraction
+/// or a leap second.
+fn any_instant() -> impl Strategy<Value = pointbook::Instant> {
+    let secs = prop_oneof![
+        -2_208_988_800i64..253_402_300_800, // 1900-01-01 .. 10000-01-01
+        -8_000_000_000_000i64..8_000_000_000_000,
+    ];
+    let nanos = prop_oneof![
+        Just(0u32),
+        (1u32..1000).prop_map(|ms| ms * 1_000_000),
+        (1u32..1_000_000).prop_map(|us| us * 1_000),
+        0u32..1_000_000_000,
+        1_000_000_000u32..2_000_000_000,
+    ];
+    (secs, nanos).prop_filter_map("outside chrono's range", |(s, n)| {
+        // A leap second only at the 59th second of a minute, as chrono allows.
+        let s = if n >= 1_000_000_000 {
+            s - s.rem_euclid(60) + 59
+        } else {
+            s
+        };
+        pointbook::Instant::from_timestamp(s, n)
+    })
+}
+
+proptest! {
+    /// Events and outcomes write instants exactly as chrono's serde does (their JSON is hashed
+    /// and compared byte for byte), on the fast path and the fallback alike.
+    #[test]
+    fn instants_written_as_chrono_writes_them(at in any_instant()) {
+        let event = Event::Advance(pointbook::event::Advance { id: "t".into(), at });
+        let chrono = serde_json::to_string(&at).unwrap();
+        prop_assert_eq!(
+            event.to_json(),
+            format!(r#"{{"type":"advance","id":"t","at":{chrono}}}"#)
+        );
+        let back = Event::from_json(&event.to_json()).unwrap();
+        prop_assert_eq!(back, event);
+    }
+}
