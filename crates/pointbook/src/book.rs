@@ -237,8 +237,9 @@ impl Book {
         self.state
             .purchases
             .get(&(member.clone(), purchase.clone()))
-            .map(|r| {
-                r.lines
+            .and_then(|r| r.receipt.read().ok())
+            .map(|(_, lines)| {
+                lines
                     .iter()
                     .fold(Decimal::ZERO, |sum, l| sum.saturating_add(l.amount))
             })

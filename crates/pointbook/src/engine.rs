@@ -10,7 +10,7 @@ use crate::event::{
 };
 use crate::ids::{EventId, MemberId};
 use crate::ledger::{Acc, Journal};
-use crate::member::{Hold, Lot, Member, PurchaseRecord, Redemption, RedemptionState};
+use crate::member::{Hold, Lot, Member, PurchaseRecord, Receipt, Redemption, RedemptionState};
 use crate::outcome::{BonusKind, Effect, Reason};
 use crate::points::Points;
 use crate::program::{Downgrade, ExpiryPolicy, Program, Shortfall, TierMetric, TierWindow};
@@ -269,8 +269,7 @@ impl<'a> Txn<'a> {
             Some(PurchaseRecord {
                 at: e.at,
                 tier,
-                channel: e.channel.clone(),
-                lines: e.lines.clone(),
+                receipt: Receipt::new(e.channel.as_deref(), &e.lines),
                 cap_left,
                 cap_used: earn.cap_used.clone(),
                 credited: earn.points,
@@ -339,17 +338,14 @@ impl<'a> Txn<'a> {
         if e.at < rec.at {
             return Err(invalid(&self.j, "a refund cannot precede its purchase"));
         }
-        let lines = refund_lines(&self.j, &rec.lines, e)?;
+        let (channel, bought) = rec.receipt.read().map_err(|err| Error::InvalidSnapshot {
+            message: format!("purchase record of {}: {err}", e.purchase),
+        })?;
+        let lines = refund_lines(&self.j, &bought, e)?;
         let left = rec.cap_left.clone();
-        let earn = compute_earn(
-            p,
-            &self.j,
-            &lines,
-            rec.channel.as_deref(),
-            rec.at,
-            rec.tier,
-            &|rule| left.get(&rule.id).copied().unwrap_or_default(),
-        )?;
+        let earn = compute_earn(p, &self.j, &lines, channel, rec.at, rec.tier, &|rule| {
+            left.get(&rule.id).copied().unwrap_or_default()
+        })?;
         let reverse = (rec.credited - earn.points).max(0);
         for (rule, old) in &rec.cap_used {
             let new = earn.cap_used.get(rule).copied().unwrap_or_default();
@@ -382,8 +378,9 @@ impl<'a> Txn<'a> {
             false,
         )?;
         self.j.points = -reverse;
+        let receipt = Receipt::new(channel, &lines);
         let updated = PurchaseRecord {
-            lines,
+            receipt,
             cap_used: earn.cap_used,
             credited: earn.points,
             eligible: earn.eligible,

@@ -3,6 +3,7 @@
 use crate::event::Line;
 use crate::ids::{EventId, MemberId};
 use crate::outcome::Reason;
+use crate::record;
 use crate::Instant;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -96,15 +97,33 @@ pub(crate) struct Redemption {
     pub state: RedemptionState,
 }
 
-/// What a refund needs to recompute a purchase's earn.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A purchase's channel and lines as they stand after refunds, kept compactly
+/// ([`crate::record::encode_receipt`]): one allocation instead of two strings per line.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Receipt(Box<[u8]>);
+
+impl Receipt {
+    /// The receipt of a channel and lines.
+    pub fn new(channel: Option<&str>, lines: &[Line]) -> Receipt {
+        Receipt(record::encode_receipt(channel, lines))
+    }
+
+    /// The channel and the lines.
+    pub fn read(&self) -> Result<(Option<&str>, Vec<Line>), record::Corrupt> {
+        record::decode_receipt(&self.0)
+    }
+}
+
+/// What a refund needs to recompute a purchase's earn. Written in snapshots with the channel
+/// and lines as fields of their own, as [`PurchaseRecordWire`].
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(from = "PurchaseRecordWire")]
 pub(crate) struct PurchaseRecord {
     pub at: Instant,
     /// Tier index at the purchase.
     pub tier: usize,
-    pub channel: Option<String>,
-    /// Lines as they stand after refunds.
-    pub lines: Vec<Line>,
+    /// Channel and lines as they stand after refunds.
+    pub receipt: Receipt,
     /// Cap left per capped rule before the purchase.
     pub cap_left: BTreeMap<String, Decimal>,
     /// Contribution per capped rule, as it stands.
@@ -117,6 +136,56 @@ pub(crate) struct PurchaseRecord {
     pub visit: bool,
     /// The lot it created.
     pub lot: Option<u64>,
+}
+
+/// A purchase record as snapshots hold it.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct PurchaseRecordWire {
+    at: Instant,
+    tier: usize,
+    channel: Option<String>,
+    lines: Vec<Line>,
+    cap_left: BTreeMap<String, Decimal>,
+    cap_used: BTreeMap<String, Decimal>,
+    credited: i64,
+    eligible: Decimal,
+    visit: bool,
+    lot: Option<u64>,
+}
+
+impl From<PurchaseRecordWire> for PurchaseRecord {
+    fn from(w: PurchaseRecordWire) -> Self {
+        PurchaseRecord {
+            at: w.at,
+            tier: w.tier,
+            receipt: Receipt::new(w.channel.as_deref(), &w.lines),
+            cap_left: w.cap_left,
+            cap_used: w.cap_used,
+            credited: w.credited,
+            eligible: w.eligible,
+            visit: w.visit,
+            lot: w.lot,
+        }
+    }
+}
+
+impl Serialize for PurchaseRecord {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (channel, lines) = self.receipt.read().map_err(serde::ser::Error::custom)?;
+        PurchaseRecordWire {
+            at: self.at,
+            tier: self.tier,
+            channel: channel.map(str::to_owned),
+            lines,
+            cap_left: self.cap_left.clone(),
+            cap_used: self.cap_used.clone(),
+            credited: self.credited,
+            eligible: self.eligible,
+            visit: self.visit,
+            lot: self.lot,
+        }
+        .serialize(s)
+    }
 }
 
 /// One member.
