@@ -10,7 +10,9 @@ use crate::event::{
 };
 use crate::ids::{EventId, MemberId};
 use crate::ledger::{Acc, Journal};
-use crate::member::{Hold, Lot, Member, PurchaseRecord, Receipt, Redemption, RedemptionState};
+use crate::member::{
+    Hold, Lot, Member, PurchaseRecord, Receipt, Redemption, RedemptionState, WindowEnd,
+};
 use crate::outcome::{BonusKind, Effect, Reason};
 use crate::points::Points;
 use crate::program::{Downgrade, ExpiryPolicy, Program, Shortfall, TierMetric, TierWindow};
@@ -184,6 +186,7 @@ impl<'a> Txn<'a> {
             next_birthday: None,
             last_activity: e.at,
             at_risk_window: None,
+            window_end: WindowEnd::default(),
         };
         m.tier_window = window_key(p, &m, e.at);
         m.next_birthday = next_birthday(p, &m, e.at);
@@ -1322,7 +1325,7 @@ fn next_tier_check(p: &Program, m: &Member) -> Option<Instant> {
         return None;
     }
     match rolling_days(p) {
-        None => Some(window_start(p, m, m.tier_window + 1)),
+        None => Some(window_end(p, m).0),
         Some(days) => {
             let cal = p.calendar();
             let drop = m
@@ -1370,14 +1373,46 @@ fn tier_boundary(p: &Program, j: &mut Journal, m: &mut Member, at: Instant) {
 
 /// The TierAtRisk notice instant of the current window, if the program asks for one.
 fn at_risk_notice(p: &Program, m: &Member) -> Option<(Instant, Instant)> {
-    let days = p.spec().tiers.as_ref()?.at_risk_days?;
+    p.spec().tiers.as_ref()?.at_risk_days?;
     if rolling_days(p).is_some() || m.at_risk_window == Some(m.tier_window) {
         return None;
     }
+    let (end, notice) = window_end(p, m);
+    Some((notice?, end))
+}
+
+/// The end of the member's current calendar or anniversary window, and the instant of its
+/// TierAtRisk notice (`at_risk_days` before, at local midnight) if the program has one:
+/// remembered by [`remember_window_end`], computed otherwise.
+fn window_end(p: &Program, m: &Member) -> (Instant, Option<Instant>) {
+    match m.window_end.cached {
+        Some((w, end, notice)) if w == m.tier_window => (end, notice),
+        _ => compute_window_end(p, m),
+    }
+}
+
+fn compute_window_end(p: &Program, m: &Member) -> (Instant, Option<Instant>) {
     let end = window_start(p, m, m.tier_window + 1);
-    let cal = p.calendar();
-    let notice_day = cal.date(end) - chrono::Days::new(u64::from(days));
-    Some((cal.midnight(notice_day), end))
+    let notice = p
+        .spec()
+        .tiers
+        .as_ref()
+        .and_then(|t| t.at_risk_days)
+        .map(|days| {
+            let cal = p.calendar();
+            cal.midnight(cal.date(end) - chrono::Days::new(u64::from(days)))
+        });
+    (end, notice)
+}
+
+/// Remembers [`window_end`] for the member's current window (calendar and anniversary
+/// windows with more than one level: the only ones that ask for it).
+fn remember_window_end(p: &Program, m: &mut Member) {
+    let wanted = p.levels().len() >= 2 && rolling_days(p).is_none();
+    if wanted && !matches!(m.window_end.cached, Some((w, ..)) if w == m.tier_window) {
+        let (end, notice) = compute_window_end(p, m);
+        m.window_end.cached = Some((m.tier_window, end, notice));
+    }
 }
 
 fn raise_at_risk(p: &Program, j: &mut Journal, m: &mut Member, at: Instant, end: Instant) {
@@ -1416,6 +1451,7 @@ pub(crate) fn effective_expiry(p: &Program, m: &Member, l: &Lot) -> Option<Insta
 /// (holds lapse, lots mature, debts are paid, lots expire, birthdays, tier boundaries).
 pub(crate) fn catch_up(p: &Program, j: &mut Journal, m: &mut Member, t: Instant) -> Result<()> {
     loop {
+        remember_window_end(p, m);
         let inactivity = inactivity_deadline(p, m);
         let mut next: Option<Instant> = None;
         let mut consider = |x: Option<Instant>| {

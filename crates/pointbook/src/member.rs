@@ -188,6 +188,22 @@ impl Serialize for PurchaseRecord {
     }
 }
 
+/// The end of a member's calendar or anniversary tier window and the instant of its
+/// TierAtRisk notice, remembered for the window they were computed for: each is a time-zone
+/// conversion, and a member's catch-up asks for them several times per event. Not part of the
+/// member's state: never written, and equal whatever it holds.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct WindowEnd {
+    /// (tier window, its end, the notice instant if the program has one).
+    pub cached: Option<(i64, Instant, Option<Instant>)>,
+}
+
+impl PartialEq for WindowEnd {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
 /// One member.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Member {
@@ -229,6 +245,9 @@ pub(crate) struct Member {
     pub last_activity: Instant,
     /// Window for which a TierAtRisk notice was raised.
     pub at_risk_window: Option<i64>,
+    /// Remembered instants of the current window (derived; not state).
+    #[serde(skip)]
+    pub window_end: WindowEnd,
 }
 
 impl Member {
