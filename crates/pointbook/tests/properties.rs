@@ -698,3 +698,28 @@ proptest! {
         prop_assert_eq!(back, event);
     }
 }
+
+proptest! {
+    /// Amounts are written exactly as `Display` writes them (event JSON is hashed): every
+    /// scale, negative values and negative zero, the largest mantissas.
+    #[test]
+    fn decimals_written_as_display_writes_them(
+        lo in any::<u32>(), mid in any::<u32>(), hi in prop_oneof![Just(0u32), any::<u32>()],
+        negative in any::<bool>(), scale in 0u32..=28, small in any::<bool>(),
+    ) {
+        let d = if small {
+            rust_decimal::Decimal::from_parts(lo % 1000, 0, 0, negative, scale % 4)
+        } else {
+            rust_decimal::Decimal::from_parts(lo, mid, hi, negative, scale)
+        };
+        let line = pointbook::event::Line {
+            sku: "S".into(),
+            category: "c".into(),
+            amount: d,
+            quantity: 1,
+        };
+        let json = serde_json::to_value(&line).unwrap();
+        let display = d.to_string();
+        prop_assert_eq!(json["amount"].as_str(), Some(display.as_str()));
+    }
+}
