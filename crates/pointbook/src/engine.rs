@@ -843,8 +843,10 @@ pub(crate) fn validate_event(p: &Program, e: &Event) -> Result<()> {
         )));
     }
     let currency = &p.spec().currency;
-    let amount = |what: String, a: Decimal| {
-        money::check_amount(a, currency, p.minor_units()).map_err(|m| bad(format!("{what}: {m}")))
+    // The message is built only for a bad amount: this runs for every line of every purchase.
+    let amount = |line: usize, a: Decimal| {
+        money::check_amount(a, currency, p.minor_units())
+            .map_err(|m| bad(format!("line {line}: {m}")))
     };
     match e {
         Event::Purchase(x) => {
@@ -852,7 +854,7 @@ pub(crate) fn validate_event(p: &Program, e: &Event) -> Result<()> {
                 return Err(bad("a purchase needs at least one line".into()));
             }
             for (i, l) in x.lines.iter().enumerate() {
-                amount(format!("line {}", i + 1), l.amount)?;
+                amount(i + 1, l.amount)?;
                 if l.quantity == 0 {
                     return Err(bad(format!("line {}: quantity must be at least 1", i + 1)));
                 }
@@ -864,7 +866,7 @@ pub(crate) fn validate_event(p: &Program, e: &Event) -> Result<()> {
             }
             for (i, l) in x.lines.iter().enumerate() {
                 if let Some(a) = l.amount {
-                    amount(format!("line {}", i + 1), a)?;
+                    amount(i + 1, a)?;
                 }
             }
         }
