@@ -13,6 +13,7 @@ use crate::Instant;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 
 /// The snapshot format version this build writes and reads.
 pub const SNAPSHOT_VERSION: u32 = 1;
@@ -138,8 +139,13 @@ impl Book {
             clock_moves,
             ..
         } = tx;
+        let mut j = j;
         let totals = j.totals;
-        let usage = j.reward_usage.clone();
+        // The usage the event changed, if it did (the journal otherwise only borrowed it).
+        let usage = match std::mem::take(&mut j.reward_usage) {
+            Cow::Owned(usage) => Some(usage),
+            Cow::Borrowed(_) => None,
+        };
         let outcome = outcome_of(event, j);
         let recorded = Recorded::new(hash, &outcome);
         self.state
@@ -158,7 +164,9 @@ impl Book {
             }
         }
         self.state.totals = totals;
-        self.state.reward_usage = usage;
+        if let Some(usage) = usage {
+            self.state.reward_usage = usage;
+        }
         self.state.clock = Some(self.state.clock.map_or(event.at(), |c| c.max(event.at())));
         self.state.events.insert(event.id().clone(), recorded);
         Ok(outcome)
@@ -214,7 +222,7 @@ impl Book {
                 let mut j = Journal::new(
                     EventId::new("-"),
                     self.state.totals,
-                    self.state.reward_usage.clone(),
+                    &self.state.reward_usage,
                 );
                 let before = m.clone();
                 if engine::catch_up(&self.program, &mut j, &mut m, t).is_err() {

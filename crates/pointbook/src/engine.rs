@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 pub(crate) struct Txn<'a> {
     pub p: &'a Program,
     pub state: &'a State,
-    pub j: Journal,
+    pub j: Journal<'a>,
     pub members: Vec<Member>,
     /// Purchase records written by the transaction (`None`: removed), each key once.
     pub purchases: Vec<((MemberId, EventId), Option<PurchaseRecord>)>,
@@ -45,7 +45,7 @@ impl<'a> Txn<'a> {
         Txn {
             p,
             state,
-            j: Journal::new(event, state.totals, state.reward_usage.clone()),
+            j: Journal::new(event, state.totals, &state.reward_usage),
             members: Vec::new(),
             purchases: Vec::new(),
             clock_moves: Vec::new(),
@@ -446,7 +446,7 @@ impl<'a> Txn<'a> {
             });
         }
         let parts = take_fifo(&mut m, r.cost);
-        self.j.reward_usage.insert(r.id.clone(), usage + 1);
+        self.j.reward_usage.to_mut().insert(r.id.clone(), usage + 1);
         self.j.points = -r.cost;
         m.last_activity = m.last_activity.max(e.at);
         if e.hold {
@@ -702,7 +702,7 @@ impl<'a> Txn<'a> {
             )?;
             total += hold.points;
             set_state(&mut m, &id, RedemptionState::Forfeited);
-            if let Some(u) = self.j.reward_usage.get_mut(&hold.reward) {
+            if let Some(u) = self.j.reward_usage.to_mut().get_mut(&hold.reward) {
                 *u = u.saturating_sub(1);
             }
         }
@@ -1199,7 +1199,7 @@ fn release(j: &mut Journal, m: &mut Member, hold: &Hold, now: Instant) -> Result
         hold.points,
         Reason::Release,
     )?;
-    if let Some(u) = j.reward_usage.get_mut(&hold.reward) {
+    if let Some(u) = j.reward_usage.to_mut().get_mut(&hold.reward) {
         *u = u.saturating_sub(1);
     }
     settle_debt(m);

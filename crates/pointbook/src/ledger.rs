@@ -8,6 +8,7 @@ use crate::points::Points;
 use crate::Instant;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// Program-wide accounts. `issued` and `forgiven` go negative: the sum of every account,
@@ -56,23 +57,25 @@ impl Acc {
 }
 
 /// The book-wide side of a transaction: totals, reward usage, and what the outcome reports.
+/// Reward usage is the book's own until a redemption changes it (then a copy): most events
+/// never touch it, and copying it per event cost an allocation per reward.
 #[derive(Clone, Debug)]
-pub(crate) struct Journal {
+pub(crate) struct Journal<'s> {
     pub event: EventId,
     pub totals: Totals,
-    pub reward_usage: BTreeMap<String, u64>,
+    pub reward_usage: Cow<'s, BTreeMap<String, u64>>,
     pub postings: Vec<Posting>,
     pub effects: Vec<Effect>,
     pub explanation: Vec<ExplanationLine>,
     pub points: i64,
 }
 
-impl Journal {
-    pub fn new(event: EventId, totals: Totals, reward_usage: BTreeMap<String, u64>) -> Self {
+impl<'s> Journal<'s> {
+    pub fn new(event: EventId, totals: Totals, reward_usage: &'s BTreeMap<String, u64>) -> Self {
         Journal {
             event,
             totals,
-            reward_usage,
+            reward_usage: Cow::Borrowed(reward_usage),
             postings: Vec::new(),
             effects: Vec::new(),
             explanation: Vec::new(),
