@@ -13,7 +13,7 @@ pub fn explain_table(o: &Outcome) -> String {
     let is_earn = |kind: &str| matches!(kind, "base" | "rule" | "tier" | "rounding");
     let label = |l: &pointbook::ExplanationLine| match &l.name {
         Some(name) if l.kind != "base" && l.kind != "rounding" => format!("{} {name}", l.kind),
-        _ => l.kind.clone(),
+        _ => l.kind.to_string(),
     };
     let (earn, other): (Vec<_>, Vec<_>) = o.explanation.iter().partition(|l| is_earn(&l.kind));
     for l in &earn {

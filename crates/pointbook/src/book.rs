@@ -601,7 +601,7 @@ fn event_hash(event: &Event) -> [u8; 32] {
 fn outcome_of(event: &Event, j: Journal) -> Outcome {
     Outcome {
         event: event.id().clone(),
-        kind: event.kind().to_owned(),
+        kind: Cow::Borrowed(event.kind()),
         at: event.at(),
         duplicate: false,
         points: j.points,

@@ -210,7 +210,7 @@ impl<'a> Txn<'a> {
         let now = m.clock;
         let tier = m.tier_at(e.at);
         let caps = m.caps.clone();
-        let earn = compute_earn(
+        let mut earn = compute_earn(
             p,
             &self.j,
             &e.lines,
@@ -240,8 +240,8 @@ impl<'a> Txn<'a> {
             cap_left.insert(rule.clone(), cap - before);
             m.caps.insert(key, before + *used);
         }
-        for c in &earn.lines {
-            self.j.explain(&m, c.kind, c.name.clone(), c.points);
+        for c in std::mem::take(&mut earn.lines) {
+            self.j.explain(&m, c.kind, c.name, c.points);
         }
         let lot = if earn.points > 0 {
             let seq = credit(

@@ -237,7 +237,7 @@ pub struct Forget {
 }
 
 /// The wire names of the event types, in [`Event`]'s order.
-const KINDS: &[&str] = &[
+pub(crate) const KINDS: &[&str] = &[
     "enroll", "purchase", "refund", "redeem", "confirm", "cancel", "adjust", "transfer", "advance",
     "forget",
 ];

@@ -161,10 +161,16 @@ impl<'s> Journal<'s> {
     }
 
     /// Adds an explanation line.
-    pub fn explain(&mut self, m: &Member, kind: &str, name: Option<String>, points: Decimal) {
+    pub fn explain(
+        &mut self,
+        m: &Member,
+        kind: &'static str,
+        name: Option<String>,
+        points: Decimal,
+    ) {
         self.explanation.push(ExplanationLine {
             member: m.id.clone(),
-            kind: kind.to_owned(),
+            kind: Cow::Borrowed(kind),
             name,
             points,
         });

@@ -7,6 +7,7 @@ use crate::points::Points;
 use crate::Instant;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// The result of applying an event.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -16,7 +17,7 @@ pub struct Outcome {
     pub event: EventId,
     /// The event's type (`"purchase"`).
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: Cow<'static, str>,
     /// The event's instant.
     #[serde(with = "crate::instant::rfc3339")]
     pub at: Instant,
@@ -277,14 +278,23 @@ pub struct ExplanationLine {
     /// The member concerned.
     pub member: MemberId,
     /// What contributed: `base`, `rule`, `tier`, `rounding`, `bonus`, `reversal`, `redeem`,
-    /// `hold`, `release`, `adjust`, `transfer`, `forfeit`, `forgive`, `debt`.
-    pub kind: String,
+    /// `hold`, `release`, `adjust`, `transfer`, `forfeit`, `forgive`, `debt` (one of
+    /// [`ExplanationLine::KINDS`], shared text rather than a copy per line).
+    pub kind: Cow<'static, str>,
     /// Which one (rule id, tier id, bonus kind, lot source), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Exact points (a decimal string).
     #[serde(with = "decimal_string")]
     pub points: Decimal,
+}
+
+impl ExplanationLine {
+    /// Every kind of explanation line.
+    pub const KINDS: &'static [&'static str] = &[
+        "base", "rule", "tier", "rounding", "bonus", "reversal", "redeem", "hold", "release",
+        "adjust", "transfer", "forfeit", "forgive", "debt",
+    ];
 }
 
 /// A member's balance, as in SEMANTICS §12.

@@ -14,6 +14,7 @@ use crate::outcome::{Account, BonusKind, Effect, ExplanationLine, Outcome, Posti
 use crate::points::Points;
 use crate::Instant;
 use rust_decimal::Decimal;
+use std::borrow::Cow;
 
 /// Why bytes could not be read back as an outcome (only a bug in this module could cause it).
 #[derive(Debug)]
@@ -100,7 +101,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Outcome, Corrupt> {
         base: Instant::UNIX_EPOCH,
     };
     let event = EventId::new(r.text()?);
-    let kind = r.text()?.to_owned();
+    let kind = shared(r.text()?, crate::event::KINDS);
     let secs = r.signed()?;
     let nanos = r.nanos()?;
     let at = Instant::from_timestamp(secs, nanos).ok_or(Corrupt("instant"))?;
@@ -129,7 +130,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Outcome, Corrupt> {
     let mut explanation = Vec::with_capacity(n);
     for _ in 0..n {
         let member = r.member()?;
-        let kind = r.text()?.to_owned();
+        let kind = shared(r.text()?, ExplanationLine::KINDS);
         let name = match r.byte()? {
             0 => None,
             _ => Some(r.text()?.to_owned()),
@@ -207,6 +208,14 @@ pub(crate) fn decode_receipt(bytes: &[u8]) -> Result<(Option<&str>, Vec<Line>), 
         return Err(Corrupt("trailing bytes"));
     }
     Ok((channel, lines))
+}
+
+/// The shared text among `known` equal to `text` (a copy only for text not among them).
+fn shared(text: &str, known: &[&'static str]) -> Cow<'static, str> {
+    match known.iter().find(|k| **k == text) {
+        Some(k) => Cow::Borrowed(k),
+        None => Cow::Owned(text.to_owned()),
+    }
 }
 
 fn reason_code(reason: Reason) -> u8 {

@@ -345,7 +345,7 @@ fn run(program: Program, events: &[String]) -> Result<Run, TestCaseError> {
                         .explanation
                         .iter()
                         .filter(|l| {
-                            matches!(l.kind.as_str(), "base" | "rule" | "tier" | "rounding")
+                            matches!(l.kind.as_ref(), "base" | "rule" | "tier" | "rounding")
                         })
                         .map(|l| l.points)
                         .sum();

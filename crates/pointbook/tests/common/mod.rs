@@ -68,6 +68,6 @@ pub const BASKET_A: &str = r#"{"sku":"LATTE","category":"coffee","amount":"4.75"
 pub fn explanation(o: &Outcome) -> Vec<(String, Option<String>, String)> {
     o.explanation
         .iter()
-        .map(|l| (l.kind.clone(), l.name.clone(), l.points.to_string()))
+        .map(|l| (l.kind.to_string(), l.name.clone(), l.points.to_string()))
         .collect()
 }
