@@ -9,6 +9,7 @@
 //!
 //! The difference of the two counts, divided by rounds × purchases, is instructions per
 //! purchase applied. Sizes: `PB_BENCH_MEMBERS` (default 20000), `PB_BENCH_EVENTS` (200000).
+//! It uses the system allocator, so that counts stay comparable across this file's history.
 
 use pointbook::Book;
 use pointbook_benches::workload;

@@ -2,13 +2,15 @@
 //! as events per second and as a ratio to the limit fold of that run.
 //!
 //! Sizes: `PB_BENCH_MEMBERS` (default 100000) and `PB_BENCH_EVENTS` (default 1000000).
-// The counting allocator below is the only unsafe code: it forwards to the system allocator.
+//! Allocator: mimalloc, as the `pointbook` CLI and the Python module use;
+//! `--features system-alloc` measures with the system allocator (as the C library uses).
+// The counting allocator below is the only unsafe code: it forwards to the real allocator.
 #![allow(unsafe_code)]
 
 use pointbook::event::Purchase;
 use pointbook::{Book, Event};
 use pointbook_benches::{checksum, limit_fold, workload};
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -24,23 +26,30 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         LIVE.fetch_add(layout.size(), Ordering::Relaxed);
         // SAFETY: the caller's contract is the system allocator's.
-        unsafe { System.alloc(layout) }
+        unsafe { ALLOC.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
         // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
+        unsafe { ALLOC.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         LIVE.fetch_add(new_size, Ordering::Relaxed);
         LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
         // SAFETY: as above.
-        unsafe { System.realloc(ptr, layout, new_size) }
+        unsafe { ALLOC.realloc(ptr, layout, new_size) }
     }
 }
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
+
+/// The allocator underneath the count: mimalloc, as the CLI and the Python module use, or the
+/// system's with `--features system-alloc`.
+#[cfg(not(feature = "system-alloc"))]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+#[cfg(feature = "system-alloc")]
+static ALLOC: std::alloc::System = std::alloc::System;
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)

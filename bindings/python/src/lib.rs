@@ -14,6 +14,12 @@ use pyo3::types::PyBytes;
 use pyo3_arrow::input::AnyRecordBatch;
 use pyo3_arrow::PyTable;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// mimalloc for the module's own allocations (Python's objects keep Python's allocator): a
+/// replayed book is millions of small allocations, where glibc's allocator spent a quarter of
+/// the time of applying an event (benches/RESULTS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::sync::{Mutex, MutexGuard};
 
 /// Maps a core error to its `pointbook` exception class (by its stable code).

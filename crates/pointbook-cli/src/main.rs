@@ -13,6 +13,12 @@ use std::io::{BufRead, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// mimalloc rather than the system allocator: a book is millions of small, long-lived
+/// allocations between short-lived ones, where glibc's allocator spent a quarter of the time of
+/// applying an event (benches/RESULTS.md). The core itself sets no allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Pointbook: an embeddable loyalty-program engine, exact to the point.
 #[derive(Parser)]
 #[command(name = "pointbook", version, about, long_about = None)]
