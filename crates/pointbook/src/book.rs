@@ -146,7 +146,7 @@ impl Book {
             Cow::Owned(usage) => Some(usage),
             Cow::Borrowed(_) => None,
         };
-        let outcome = outcome_of(event, j);
+        let outcome = outcome_of(event.id(), event.kind(), event.at(), j);
         let recorded = Recorded::new(hash, &outcome);
         self.state
             .members
@@ -185,10 +185,9 @@ impl Book {
     /// What a purchase would do, without doing it: what a till shows before payment.
     /// The purchase's id is not checked for reuse.
     pub fn quote(&self, purchase: &Purchase) -> Result<Outcome> {
-        let event = Event::Purchase(purchase.clone());
         let mut tx = Txn::new(&self.program, &self.state, purchase.id.clone());
-        tx.run(&event, self.state.clock)?;
-        Ok(outcome_of(&event, tx.j))
+        tx.quote(purchase)?;
+        Ok(outcome_of(&purchase.id, "purchase", purchase.at, tx.j))
     }
 
     /// Moves the clock of every member to `at` (an `advance` event with id
@@ -598,11 +597,11 @@ fn event_hash(event: &Event) -> [u8; 32] {
     h.0.finalize().into()
 }
 
-fn outcome_of(event: &Event, j: Journal) -> Outcome {
+fn outcome_of(event: &EventId, kind: &'static str, at: Instant, j: Journal) -> Outcome {
     Outcome {
-        event: event.id().clone(),
-        kind: Cow::Borrowed(event.kind()),
-        at: event.at(),
+        event: event.clone(),
+        kind: Cow::Borrowed(kind),
+        at,
         duplicate: false,
         points: j.points,
         postings: j.postings,

@@ -123,6 +123,13 @@ impl<'a> Txn<'a> {
         Ok(())
     }
 
+    /// What a purchase would do, on the copies (a quote: nothing is committed).
+    pub fn quote(&mut self, purchase: &Purchase) -> Result<()> {
+        validate_head(&purchase.id, Some(&purchase.member), purchase.at)?;
+        validate_basket(self.p, purchase)?;
+        self.purchase(purchase)
+    }
+
     /// Applies one event (already validated) to the copies.
     pub fn run(&mut self, e: &Event, book_clock: Option<Instant>) -> Result<()> {
         validate_event(self.p, e)?;
@@ -830,43 +837,16 @@ pub(crate) fn validate_event(p: &Program, e: &Event) -> Result<()> {
         event: e.id().to_string(),
         message,
     };
-    if e.id().as_str().is_empty() {
-        return Err(bad("id must not be empty".into()));
-    }
-    if e.member().is_some_and(|m| m.as_str().is_empty()) {
-        return Err(bad("member must not be empty".into()));
-    }
-    let year = e.at().year();
-    if !(1900..=9999).contains(&year) {
-        return Err(bad(format!(
-            "instant in year {year} is outside 1900..=9999"
-        )));
-    }
-    let currency = &p.spec().currency;
-    // The message is built only for a bad amount: this runs for every line of every purchase.
-    let amount = |line: usize, a: Decimal| {
-        money::check_amount(a, currency, p.minor_units())
-            .map_err(|m| bad(format!("line {line}: {m}")))
-    };
+    validate_head(e.id(), e.member(), e.at())?;
     match e {
-        Event::Purchase(x) => {
-            if x.lines.is_empty() {
-                return Err(bad("a purchase needs at least one line".into()));
-            }
-            for (i, l) in x.lines.iter().enumerate() {
-                amount(i + 1, l.amount)?;
-                if l.quantity == 0 {
-                    return Err(bad(format!("line {}: quantity must be at least 1", i + 1)));
-                }
-            }
-        }
+        Event::Purchase(x) => validate_basket(p, x)?,
         Event::Refund(x) => {
             if x.lines.is_empty() {
                 return Err(bad("a refund needs at least one line".into()));
             }
             for (i, l) in x.lines.iter().enumerate() {
                 if let Some(a) = l.amount {
-                    amount(i + 1, a)?;
+                    check_line_amount(p, &x.id, i + 1, a)?;
                 }
             }
         }
@@ -884,6 +864,58 @@ pub(crate) fn validate_event(p: &Program, e: &Event) -> Result<()> {
         _ => {}
     }
     Ok(())
+}
+
+/// What every event needs: an id, a member id if it names one, an instant in 1900–9999.
+fn validate_head(id: &EventId, member: Option<&MemberId>, at: Instant) -> Result<()> {
+    let bad = |message: String| Error::InvalidEvent {
+        event: id.to_string(),
+        message,
+    };
+    if id.as_str().is_empty() {
+        return Err(bad("id must not be empty".into()));
+    }
+    if member.is_some_and(|m| m.as_str().is_empty()) {
+        return Err(bad("member must not be empty".into()));
+    }
+    let year = at.year();
+    if !(1900..=9999).contains(&year) {
+        return Err(bad(format!(
+            "instant in year {year} is outside 1900..=9999"
+        )));
+    }
+    Ok(())
+}
+
+/// A purchase's lines: at least one, amounts valid in the currency, quantities at least 1.
+fn validate_basket(p: &Program, x: &Purchase) -> Result<()> {
+    if x.lines.is_empty() {
+        return Err(Error::InvalidEvent {
+            event: x.id.to_string(),
+            message: "a purchase needs at least one line".into(),
+        });
+    }
+    for (i, l) in x.lines.iter().enumerate() {
+        check_line_amount(p, &x.id, i + 1, l.amount)?;
+        if l.quantity == 0 {
+            return Err(Error::InvalidEvent {
+                event: x.id.to_string(),
+                message: format!("line {}: quantity must be at least 1", i + 1),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A line's amount in the program's currency. The message is built only for a bad amount:
+/// this runs for every line of every purchase.
+fn check_line_amount(p: &Program, event: &EventId, line: usize, amount: Decimal) -> Result<()> {
+    money::check_amount(amount, &p.spec().currency, p.minor_units()).map_err(|m| {
+        Error::InvalidEvent {
+            event: event.to_string(),
+            message: format!("line {line}: {m}"),
+        }
+    })
 }
 
 fn compute_earn(
