@@ -133,13 +133,12 @@ impl Book {
         let mut tx = Txn::new(&self.program, &self.state, event.id().clone());
         tx.run(event, book_clock)?;
         let Txn {
-            j,
+            mut j,
             members,
             purchases,
             clock_moves,
             ..
         } = tx;
-        let mut j = j;
         let totals = j.totals;
         // The usage the event changed, if it did (the journal otherwise only borrowed it).
         let usage = match std::mem::take(&mut j.reward_usage) {

@@ -275,6 +275,29 @@ impl<'de> Deserialize<'de> for Key {
     }
 }
 
+/// An event type's wire name, read as one of [`KINDS`] without copying it.
+struct Kind(&'static str);
+
+impl<'de> Deserialize<'de> for Kind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct KindVisitor;
+        impl serde::de::Visitor<'_> for KindVisitor {
+            type Value = Kind;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an event type")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Kind, E> {
+                KINDS
+                    .iter()
+                    .find(|k| **k == v)
+                    .map(|k| Kind(k))
+                    .ok_or_else(|| E::unknown_variant(v, KINDS))
+            }
+        }
+        d.deserialize_str(KindVisitor)
+    }
+}
+
 /// The rest of an event object, once its type is known, as that type's fields.
 fn event_of<'de, D: serde::Deserializer<'de>>(
     kind: &str,
@@ -311,8 +334,8 @@ impl<'de> serde::de::Visitor<'de> for EventVisitor {
         // The usual case: `type` first, the rest read straight into the event's own struct.
         let first = match map.next_key::<Key>()? {
             Some(Key::Type) => {
-                let kind: std::borrow::Cow<'_, str> = map.next_value()?;
-                return event_of(&kind, MapAccessDeserializer::new(map));
+                let Kind(kind) = map.next_value()?;
+                return event_of(kind, MapAccessDeserializer::new(map));
             }
             Some(Key::Other(key)) => key,
             None => return Err(A::Error::missing_field("type")),
@@ -325,17 +348,18 @@ impl<'de> serde::de::Visitor<'de> for EventVisitor {
         while let Some(key) = map.next_key::<Key>()? {
             match key {
                 Key::Type if kind.is_some() => return Err(A::Error::duplicate_field("type")),
-                Key::Type => kind = Some(map.next_value::<String>()?),
+                Key::Type => kind = Some(map.next_value::<Kind>()?.0),
+                Key::Other(key) if fields.contains_key(&key) => {
+                    return Err(A::Error::custom(format!("duplicate field `{key}`")));
+                }
                 Key::Other(key) => {
                     let value: serde_json::Value = map.next_value()?;
-                    if fields.insert(key.clone(), value).is_some() {
-                        return Err(A::Error::custom(format!("duplicate field `{key}`")));
-                    }
+                    fields.insert(key, value);
                 }
             }
         }
         let kind = kind.ok_or_else(|| A::Error::missing_field("type"))?;
-        event_of(&kind, serde_json::Value::Object(fields)).map_err(A::Error::custom)
+        event_of(kind, serde_json::Value::Object(fields)).map_err(A::Error::custom)
     }
 }
 
