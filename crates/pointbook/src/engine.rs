@@ -216,7 +216,7 @@ impl<'a> Txn<'a> {
         let mut m = self.open_member(&e.member, e.at)?;
         let now = m.clock;
         let tier = m.tier_at(e.at);
-        let caps = m.caps.clone();
+        let caps = &m.caps;
         let mut earn = compute_earn(
             p,
             &self.j,
