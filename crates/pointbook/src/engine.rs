@@ -80,12 +80,6 @@ impl<'a> Txn<'a> {
         if let Some(i) = self.members.iter().position(|m| m.id == *id) {
             return Ok(self.members.swap_remove(i));
         }
-        self.take_untouched(id)
-    }
-
-    /// Takes a copy of a member the transaction has not touched yet (an `advance` takes
-    /// each member once, and so need not look among the many it has put back).
-    fn take_untouched(&mut self, id: &MemberId) -> Result<Member> {
         self.state
             .members
             .get(id)
@@ -667,27 +661,22 @@ impl<'a> Txn<'a> {
         if let Some(clock) = book_clock {
             check_late(self.p, &self.j, at, clock)?;
         }
-        let mut ids: Vec<MemberId> = self
+        // One pass over the book: each member behind the instant, in member order (postings
+        // and effects are written in that order), copied only if something falls due.
+        let mut behind: Vec<&'a Member> = self
             .state
             .members
-            .iter()
-            .filter(|(_, m)| !m.closed && m.clock < at)
-            .map(|(id, _)| id.clone())
+            .values()
+            .filter(|m| !m.closed && m.clock < at)
             .collect();
-        ids.sort_unstable(); // postings and effects in member order
-        for id in ids {
-            let due = self
-                .state
-                .members
-                .get(&id)
-                .and_then(|m| next_due(self.p, m))
-                .is_some_and(|d| d <= at);
-            if due {
-                let mut m = self.take_untouched(&id)?;
+        behind.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        for m in behind {
+            if next_due(self.p, m).is_some_and(|d| d <= at) {
+                let mut m = m.clone();
                 catch_up(self.p, &mut self.j, &mut m, at)?;
                 self.close_member(m)?;
             } else {
-                self.clock_moves.push(id);
+                self.clock_moves.push(m.id.clone());
             }
         }
         Ok(())
