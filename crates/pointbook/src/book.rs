@@ -136,6 +136,7 @@ impl Book {
             mut j,
             members,
             purchases,
+            erased,
             clock_moves,
             ..
         } = tx;
@@ -150,11 +151,11 @@ impl Book {
         self.state
             .members
             .extend(members.into_iter().map(|m| (m.id.clone(), m)));
-        for (key, record) in purchases {
-            match record {
-                Some(r) => self.state.purchases.insert(key, r),
-                None => self.state.purchases.remove(&key),
-            };
+        for ((member, purchase), record) in purchases {
+            self.state.purchases.insert(member, purchase, record);
+        }
+        for member in &erased {
+            self.state.purchases.erase(member);
         }
         let at = event.at();
         for id in clock_moves {
@@ -242,7 +243,7 @@ impl Book {
     pub fn purchase_amount(&self, member: &MemberId, purchase: &EventId) -> Option<Decimal> {
         self.state
             .purchases
-            .get(&(member.clone(), purchase.clone()))
+            .get(member, purchase)
             .and_then(|r| r.receipt.read().ok())
             .map(|(_, lines)| {
                 lines
@@ -470,12 +471,12 @@ impl Book {
             .reserve(books.iter().map(|b| b.state.events.len()).sum());
         state
             .purchases
-            .reserve(books.iter().map(|b| b.state.purchases.len()).sum());
+            .reserve(books.iter().map(|b| b.state.purchases.members()).sum());
         for b in books {
             let s = b.state;
             state.clock = state.clock.max(s.clock);
             state.members.extend(s.members);
-            state.purchases.extend(s.purchases);
+            state.purchases.absorb(s.purchases);
             let t = &mut state.totals;
             t.issued = t.issued.checked_add(s.totals.issued)?;
             t.redeemed = t.redeemed.checked_add(s.totals.redeemed)?;

@@ -30,8 +30,10 @@ pub(crate) struct Txn<'a> {
     pub state: &'a State,
     pub j: Journal<'a>,
     pub members: Vec<Member>,
-    /// Purchase records written by the transaction (`None`: removed), each key once.
-    pub purchases: Vec<((MemberId, EventId), Option<PurchaseRecord>)>,
+    /// Purchase records written by the transaction, each key once.
+    pub purchases: Vec<((MemberId, EventId), PurchaseRecord)>,
+    /// Members whose purchase records all go (`forget`).
+    pub erased: Vec<MemberId>,
     /// Members an `advance` only moves the clock of (nothing was due).
     pub clock_moves: Vec<MemberId>,
 }
@@ -48,27 +50,27 @@ impl<'a> Txn<'a> {
             j: Journal::new(event, state.totals, &state.reward_usage),
             members: Vec::new(),
             purchases: Vec::new(),
+            erased: Vec::new(),
             clock_moves: Vec::new(),
         }
     }
 
     fn purchase_record(&self, member: &MemberId, id: &EventId) -> Option<PurchaseRecord> {
+        if self.erased.contains(member) {
+            return None;
+        }
         match self
             .purchases
             .iter()
             .find(|((m, p), _)| m == member && p == id)
         {
-            Some((_, r)) => r.clone(),
-            None => self
-                .state
-                .purchases
-                .get(&(member.clone(), id.clone()))
-                .cloned(),
+            Some((_, r)) => Some(r.clone()),
+            None => self.state.purchases.get(member, id).cloned(),
         }
     }
 
-    /// Writes (or, with `None`, removes) a purchase record.
-    fn set_purchase(&mut self, key: (MemberId, EventId), record: Option<PurchaseRecord>) {
+    /// Writes a purchase record.
+    fn set_purchase(&mut self, key: (MemberId, EventId), record: PurchaseRecord) {
         match self.purchases.iter_mut().find(|(k, _)| *k == key) {
             Some((_, r)) => *r = record,
             None => self.purchases.push((key, record)),
@@ -270,7 +272,7 @@ impl<'a> Txn<'a> {
         add_metric(p, &mut m, e.at, metric);
         self.set_purchase(
             (m.id.clone(), e.id.clone()),
-            Some(PurchaseRecord {
+            PurchaseRecord {
                 at: e.at,
                 tier,
                 receipt: Receipt::new(e.channel.as_deref(), &e.lines),
@@ -280,7 +282,7 @@ impl<'a> Txn<'a> {
                 eligible: earn.eligible,
                 visit,
                 lot,
-            }),
+            },
         );
         m.last_activity = m.last_activity.max(e.at);
         let bonuses = &p.spec().bonuses;
@@ -391,7 +393,7 @@ impl<'a> Txn<'a> {
             visit,
             ..rec
         };
-        self.set_purchase((m.id.clone(), e.purchase.clone()), Some(updated));
+        self.set_purchase((m.id.clone(), e.purchase.clone()), updated);
         self.close_member(m)
     }
 
@@ -747,24 +749,9 @@ impl<'a> Txn<'a> {
         m.next_birthday = None;
         m.referred_by = None;
         m.attributes.clear();
-        // Erasure is rare: a scan of the purchase records is fine.
-        let touched = self.purchases.len();
-        for ((owner, _), record) in self.purchases.iter_mut() {
-            if *owner == m.id {
-                *record = None;
-            }
-        }
-        let mine: Vec<(MemberId, EventId)> = self
-            .state
-            .purchases
-            .keys()
-            .filter(|key| {
-                key.0 == m.id && !self.purchases[..touched].iter().any(|(k, _)| k == *key)
-            })
-            .cloned()
-            .collect();
-        self.purchases
-            .extend(mine.into_iter().map(|key| (key, None)));
+        // Every purchase record of the member goes (written by this transaction or not).
+        self.purchases.retain(|((owner, _), _)| *owner != m.id);
+        self.erased.push(m.id.clone());
         m.caps.clear();
         m.metric.clear();
         self.put(m);

@@ -108,10 +108,79 @@ pub(crate) struct State {
     pub reward_usage: BTreeMap<String, u64>,
     #[serde(serialize_with = "sorted")]
     pub events: Map<EventId, Recorded>,
-    /// What refunds need of each purchase, by (member, purchase id). Kept outside the members
-    /// so that applying an event copies only the record it touches.
-    #[serde(with = "pairs")]
-    pub purchases: Map<(MemberId, EventId), PurchaseRecord>,
+    /// What refunds need of each purchase. Kept outside the members so that applying an
+    /// event copies only the record it touches.
+    pub purchases: Purchases,
+}
+
+/// The purchase records of a book, by member and purchase id: a member's records together,
+/// so that erasing a member (`forget`) finds its records without a scan of the whole book.
+/// Written as a sequence of `[[member, purchase], record]` pairs sorted by key.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Purchases(Map<MemberId, Map<EventId, PurchaseRecord>>);
+
+impl Purchases {
+    /// The record of a member's purchase.
+    pub fn get(&self, member: &MemberId, purchase: &EventId) -> Option<&PurchaseRecord> {
+        self.0.get(member)?.get(purchase)
+    }
+
+    /// Writes the record of a member's purchase.
+    pub fn insert(&mut self, member: MemberId, purchase: EventId, record: PurchaseRecord) {
+        self.0.entry(member).or_default().insert(purchase, record);
+    }
+
+    /// Removes every record of a member (a member without records has no entry, so that
+    /// equal books compare equal).
+    pub fn erase(&mut self, member: &MemberId) {
+        self.0.remove(member);
+    }
+
+    /// Members with at least one record.
+    pub fn members(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Makes room for `members` more members.
+    pub fn reserve(&mut self, members: usize) {
+        self.0.reserve(members);
+    }
+
+    /// Adds the records of another book (of other members: a shard of a parallel replay).
+    pub fn absorb(&mut self, other: Purchases) {
+        for (member, records) in other.0 {
+            match self.0.entry(member) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(records);
+                }
+                std::collections::hash_map::Entry::Occupied(mut o) => o.get_mut().extend(records),
+            }
+        }
+    }
+}
+
+impl Serialize for Purchases {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut entries: Vec<((&MemberId, &EventId), &PurchaseRecord)> = self
+            .0
+            .iter()
+            .flat_map(|(m, records)| records.iter().map(move |(id, r)| ((m, id), r)))
+            .collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        s.collect_seq(entries)
+    }
+}
+
+impl<'de> Deserialize<'de> for Purchases {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut purchases = Purchases::default();
+        for ((member, purchase), record) in
+            Vec::<((MemberId, EventId), PurchaseRecord)>::deserialize(d)?
+        {
+            purchases.insert(member, purchase, record);
+        }
+        Ok(purchases)
+    }
 }
 
 /// Writes a hash map as a JSON object sorted by key.
@@ -122,30 +191,4 @@ fn sorted<K: Ord + Serialize, V: Serialize, S: Serializer>(
     let mut entries: Vec<(&K, &V)> = map.iter().collect();
     entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
     s.collect_map(entries)
-}
-
-/// Serializes a map with tuple keys as a sequence of `[key, value]` pairs sorted by key (JSON
-/// objects need string keys).
-mod pairs {
-    use super::Map;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    use std::hash::Hash;
-
-    pub fn serialize<K: Serialize + Ord, V: Serialize, S: Serializer>(
-        map: &Map<K, V>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        let mut entries: Vec<(&K, &V)> = map.iter().collect();
-        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        s.collect_seq(entries)
-    }
-
-    pub fn deserialize<'de, K, V, D>(d: D) -> Result<Map<K, V>, D::Error>
-    where
-        K: Deserialize<'de> + Eq + Hash,
-        V: Deserialize<'de>,
-        D: Deserializer<'de>,
-    {
-        Ok(Vec::<(K, V)>::deserialize(d)?.into_iter().collect())
-    }
 }

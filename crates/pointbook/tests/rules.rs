@@ -624,6 +624,8 @@ fn forget_forfeits_points_and_erases_personal_data() {
         r#"{"type":"enroll","id":"e1","member":"m1","at":"2026-01-10T15:00:00Z","birthday":"1990-05-01","attributes":{"email":"a@b.c"}}"#,
     );
     buy(&mut b, "p1", "m1", "2026-02-01T15:00:00Z", &coffee("40.00"));
+    enroll(&mut b, "e2", "m2", "2026-02-01T15:30:00Z");
+    buy(&mut b, "p2", "m2", "2026-02-01T16:00:00Z", &coffee("10.00"));
     let o = ok(
         &mut b,
         r#"{"type":"forget","id":"f1","member":"m1","at":"2026-02-02T15:00:00Z"}"#,
@@ -635,6 +637,21 @@ fn forget_forfeits_points_and_erases_personal_data() {
         !snapshot.contains("a@b.c") && !snapshot.contains("1990-05-01"),
         "personal data left"
     );
+    // m1's purchase record (its lines) went; m2's stays, and its refund still works.
+    let state: serde_json::Value = serde_json::from_str(&snapshot).unwrap();
+    assert_eq!(
+        state["state"]["purchases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|pair| pair[0].clone())
+            .collect::<Vec<_>>(),
+        vec![serde_json::json!(["m2", "p2"])]
+    );
+    ok(
+        &mut b,
+        r#"{"type":"refund","id":"r2","member":"m2","at":"2026-02-03T15:00:00Z","purchase":"p2","lines":[{"sku":"COFFEE"}]}"#,
+    );
     assert_eq!(
         rejected(
             &mut b,
@@ -645,7 +662,7 @@ fn forget_forfeits_points_and_erases_personal_data() {
     assert_eq!(
         rejected(
             &mut b,
-            r#"{"type":"enroll","id":"e2","member":"m1","at":"2026-02-03T15:00:00Z"}"#
+            r#"{"type":"enroll","id":"e3","member":"m1","at":"2026-02-03T15:00:00Z"}"#
         ),
         "member_exists"
     );
