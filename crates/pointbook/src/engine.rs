@@ -672,15 +672,18 @@ impl<'a> Txn<'a> {
             .filter(|m| !m.closed && m.clock < at)
             .collect();
         behind.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        for m in behind {
-            if next_due(self.p, m).is_some_and(|d| d <= at) {
-                let mut m = m.clone();
-                catch_up(self.p, &mut self.j, &mut m, at)?;
-                self.close_member(m)?;
-            } else {
-                self.clock_moves.push(m.id.clone());
-            }
+        let (due, idle): (Vec<&Member>, Vec<&Member>) = behind
+            .into_iter()
+            .partition(|m| next_due(self.p, m).is_some_and(|d| d <= at));
+        // Room for every copy at once: grown by doubling, the copies were moved again and
+        // again, into fresh pages each time.
+        self.members.reserve_exact(due.len());
+        for m in due {
+            let mut m = m.clone();
+            catch_up(self.p, &mut self.j, &mut m, at)?;
+            self.close_member(m)?;
         }
+        self.clock_moves = idle.into_iter().map(|m| m.id.clone()).collect();
         Ok(())
     }
 
