@@ -114,9 +114,14 @@ impl<'a> Txn<'a> {
     fn close_member(&mut self, mut m: Member) -> Result<()> {
         let clock = m.clock;
         catch_up(self.p, &mut self.j, &mut m, clock)?;
+        self.put_caught_up(m);
+        Ok(())
+    }
+
+    /// Puts back a member with nothing due at its clock, without its emptied lots.
+    fn put_caught_up(&mut self, mut m: Member) {
         m.lots.retain(|l| l.remaining > 0 || l.held > 0);
         self.put(m);
-        Ok(())
     }
 
     /// What a purchase would do, on the copies (a quote: nothing is committed).
@@ -681,7 +686,8 @@ impl<'a> Txn<'a> {
         for m in due {
             let mut m = m.clone();
             catch_up(self.p, &mut self.j, &mut m, at)?;
-            self.close_member(m)?;
+            // Caught up to `at`, its clock: `close_member` would find nothing more due.
+            self.put_caught_up(m);
         }
         self.clock_moves = idle.into_iter().map(|m| m.id.clone()).collect();
         Ok(())
