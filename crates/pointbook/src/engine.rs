@@ -11,7 +11,7 @@ use crate::event::{
 use crate::ids::{EventId, MemberId};
 use crate::ledger::{Acc, Journal};
 use crate::member::{
-    Hold, Lot, Member, PurchaseRecord, Receipt, Redemption, RedemptionState, WindowEnd,
+    Hold, Lot, Lots, Member, PurchaseRecord, Receipt, Redemption, RedemptionState, WindowEnd,
 };
 use crate::outcome::{BonusKind, Effect, Reason};
 use crate::points::Points;
@@ -182,7 +182,7 @@ impl<'a> Txn<'a> {
             pending: 0,
             held: 0,
             debt: 0,
-            lots: Vec::new(),
+            lots: Lots::default(),
             next_lot: 0,
             holds: BTreeMap::new(),
             redemptions: BTreeMap::new(),
@@ -713,7 +713,7 @@ impl<'a> Txn<'a> {
                 *u = u.saturating_sub(1);
             }
         }
-        for l in std::mem::take(&mut m.lots) {
+        for l in std::mem::take(&mut *m.lots) {
             let from = if l.matured {
                 Acc::Available
             } else {
@@ -1526,7 +1526,7 @@ pub(crate) fn next_due(p: &Program, m: &Member) -> Option<Instant> {
         }
     };
     consider(m.holds.values().map(|h| h.expires_at).min());
-    for l in &m.lots {
+    for l in m.lots.iter() {
         if !l.matured {
             consider(Some(l.matures_at));
         }

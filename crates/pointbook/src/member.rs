@@ -47,6 +47,34 @@ impl Lot {
     }
 }
 
+/// A member's open lots. A copy has room for one more lot: members are copied to be changed
+/// (atomic rejection), and a purchase adds a lot, which would otherwise move the whole copy
+/// into a new allocation of twice the size, kept in the book after the commit.
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub(crate) struct Lots(Vec<Lot>);
+
+impl Clone for Lots {
+    fn clone(&self) -> Self {
+        let mut lots = Vec::with_capacity(self.0.len() + 1);
+        lots.extend_from_slice(&self.0);
+        Lots(lots)
+    }
+}
+
+impl std::ops::Deref for Lots {
+    type Target = Vec<Lot>;
+    fn deref(&self) -> &Vec<Lot> {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Lots {
+    fn deref_mut(&mut self) -> &mut Vec<Lot> {
+        &mut self.0
+    }
+}
+
 /// A hold: points reserved for a redemption, remembered per lot.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Hold {
@@ -224,7 +252,7 @@ pub(crate) struct Member {
     /// Reversals not yet covered by points.
     pub debt: i64,
     /// Open lots, kept in FIFO order.
-    pub lots: Vec<Lot>,
+    pub lots: Lots,
     pub next_lot: u64,
     /// Active holds by redemption id.
     pub holds: BTreeMap<EventId, Hold>,
