@@ -269,8 +269,36 @@ fn columns(batch: &RecordBatch) -> Result<Columns, String> {
 /// column of an impossible type).
 pub fn events(batch: &RecordBatch) -> Result<Vec<Result<Event, Error>>, String> {
     let cols = columns(batch)?;
-    Ok((0..cols.n).map(|i| row(&cols, i)).collect())
+    // Rows are independent: a large batch is read on every core, in contiguous runs, and the
+    // runs joined in order.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let run = cols.n.div_ceil(threads).max(ROWS_PER_THREAD);
+    if run >= cols.n {
+        return Ok((0..cols.n).map(|i| row(&cols, i)).collect());
+    }
+    let cols = &cols;
+    let runs: Vec<std::thread::Result<Vec<Result<Event, Error>>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..cols.n)
+            .step_by(run)
+            .map(|start| {
+                s.spawn(move || {
+                    (start..(start + run).min(cols.n))
+                        .map(|i| row(cols, i))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join()).collect()
+    });
+    let mut events = Vec::with_capacity(cols.n);
+    for r in runs {
+        events.extend(r.map_err(|_| "reading a batch of events failed".to_string())?);
+    }
+    Ok(events)
 }
+
+/// Below this many rows per thread, a batch is read on one thread.
+const ROWS_PER_THREAD: usize = 16_384;
 
 fn text<'a>(cols: &'a Columns, name: &str, i: usize) -> Option<&'a str> {
     cols.text

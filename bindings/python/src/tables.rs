@@ -38,7 +38,15 @@ pub struct Replay {
     /// Events read but not applied yet: a fresh book replays them all at once, on every core
     /// (`pointbook::parallel`), when the tables or the book are asked for.
     pending: Vec<Result<Event, Error>>,
-    index: u64,
+    /// Rows of the events applied so far, in runs of consecutive events (one Arrow record
+    /// batch each): the runs of a parallel replay are written on every core.
+    runs: Vec<Rows>,
+    /// Events applied so far (the next event's index).
+    applied: u64,
+}
+
+/// The rows of a run of consecutive events.
+struct Rows {
     o_index: UInt64Builder,
     o_event: StringBuilder,
     o_type: StringBuilder,
@@ -64,13 +72,227 @@ pub struct Replay {
     e_detail: StringBuilder,
 }
 
+/// One event's result: the event, if it could be read, and its outcome or error.
+type Applied<'e> = (Option<&'e Event>, Result<Outcome, Error>);
+
+/// Below this many events per thread, rows are written on one thread.
+const EVENTS_PER_THREAD: usize = 16_384;
+
 impl Replay {
     /// A replay into `book`.
     pub fn new(book: Book) -> Self {
         Replay {
             book,
             pending: Vec::new(),
-            index: 0,
+            runs: Vec::new(),
+            applied: 0,
+        }
+    }
+
+    /// The book.
+    pub fn book(&mut self) -> &Book {
+        self.flush();
+        &self.book
+    }
+
+    /// Takes one event (or why it could not be read); its rows are gathered when the events
+    /// read so far are applied.
+    pub fn apply(&mut self, event: Result<Event, Error>) {
+        self.pending.push(event);
+    }
+
+    /// Applies the pending events: all at once on every core into a fresh book (each event's
+    /// result is what one thread would have returned), one by one into a book already used.
+    fn flush(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        if pending.is_empty() {
+            return;
+        }
+        if self.book.clock().is_none() && self.book.member_count() == 0 {
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let mut read = Vec::new();
+            let mut unreadable = Vec::with_capacity(pending.len());
+            for e in pending {
+                match e {
+                    Ok(e) => {
+                        read.push(e);
+                        unreadable.push(None);
+                    }
+                    Err(err) => unreadable.push(Some(err)),
+                }
+            }
+            let replay =
+                pointbook::parallel::replay_with_outcomes(self.book.program(), &read, threads);
+            self.book = replay.book;
+            let mut results = read.iter().zip(replay.outcomes);
+            let mut applied: Vec<Applied> = Vec::with_capacity(unreadable.len());
+            for err in unreadable {
+                match err {
+                    Some(err) => applied.push((None, Err(err))),
+                    None => {
+                        if let Some((e, r)) = results.next() {
+                            applied.push((Some(e), r));
+                        }
+                    }
+                }
+            }
+            self.write_rows(applied, threads);
+        } else {
+            let mut applied = Vec::with_capacity(pending.len());
+            for e in &pending {
+                match e {
+                    Ok(e) => applied.push((Some(e), self.book.apply(e))),
+                    Err(err) => applied.push((None, Err(err.clone()))),
+                }
+            }
+            self.write_rows(applied, 1);
+        }
+    }
+
+    /// Writes the rows of consecutive results, in runs on up to `threads` threads.
+    fn write_rows(&mut self, applied: Vec<Applied>, threads: usize) {
+        let first = self.applied;
+        self.applied += applied.len() as u64;
+        let run = applied
+            .len()
+            .div_ceil(threads.max(1))
+            .max(EVENTS_PER_THREAD);
+        let mut chunks: Vec<Vec<Applied>> = Vec::new();
+        let mut rest = applied.into_iter();
+        loop {
+            let chunk: Vec<Applied> = rest.by_ref().take(run).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            chunks.push(chunk);
+        }
+        let write = |start: u64, chunk: Vec<Applied>| {
+            let mut rows = Rows::new();
+            for (i, (event, result)) in chunk.into_iter().enumerate() {
+                rows.record(start + i as u64, event, result);
+            }
+            rows
+        };
+        if chunks.len() <= 1 {
+            self.runs
+                .extend(chunks.pop().map(|chunk| write(first, chunk)));
+            return;
+        }
+        let write = &write;
+        let written: Vec<Rows> = std::thread::scope(|s| {
+            let handles: Vec<_> = chunks
+                .into_iter()
+                .scan(first, |index, chunk| {
+                    let start = *index;
+                    *index += chunk.len() as u64;
+                    Some(s.spawn(move || write(start, chunk)))
+                })
+                .collect();
+            // Writing rows does not panic; were one to, its rows would be missing rather
+            // than the process aborted.
+            handles.into_iter().filter_map(|h| h.join().ok()).collect()
+        });
+        self.runs.extend(written);
+    }
+
+    /// (balances, outcomes, postings, effects) as tables; the replay can go on afterwards.
+    pub fn tables(&mut self) -> Result<(PyTable, PyTable, PyTable, PyTable), ArrowError> {
+        self.flush();
+        let mut outcomes = Vec::with_capacity(self.runs.len());
+        let mut postings = Vec::with_capacity(self.runs.len());
+        let mut effects = Vec::with_capacity(self.runs.len());
+        for rows in &mut self.runs {
+            outcomes.push(rows.outcome_columns());
+            postings.push(rows.posting_columns());
+            effects.push(rows.effect_columns());
+        }
+        let outcomes = table(OUTCOME_COLUMNS, outcomes)?;
+        let postings = table(POSTING_COLUMNS, postings)?;
+        let effects = table(EFFECT_COLUMNS, effects)?;
+        let mut member = StringBuilder::new();
+        let mut tier = StringBuilder::new();
+        let mut nums: Vec<Int64Builder> = (0..5).map(|_| Int64Builder::new()).collect();
+        for b in self.book.balances() {
+            member.append_value(b.member.as_str());
+            tier.append_value(&b.tier);
+            for (builder, v) in
+                nums.iter_mut()
+                    .zip([b.available, b.pending, b.held, b.debt, b.lots.len() as i64])
+            {
+                builder.append_value(v);
+            }
+        }
+        let mut cols: Vec<ArrayRef> = vec![Arc::new(member.finish()), Arc::new(tier.finish())];
+        cols.extend(nums.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+        let balances = table(BALANCE_COLUMNS, vec![cols])?;
+        Ok((balances, outcomes, postings, effects))
+    }
+}
+
+/// A column of an output table: its name and type.
+type Column = (&'static str, fn() -> DataType);
+
+const BALANCE_COLUMNS: &[Column] = &[
+    ("member", utf8),
+    ("tier", utf8),
+    ("available", int64),
+    ("pending", int64),
+    ("held", int64),
+    ("debt", int64),
+    ("open_lots", int64),
+];
+
+const OUTCOME_COLUMNS: &[Column] = &[
+    ("index", uint64),
+    ("event", utf8),
+    ("type", utf8),
+    ("member", utf8),
+    ("at", ts),
+    ("duplicate", boolean),
+    ("rejected", boolean),
+    ("error_code", utf8),
+    ("error_message", utf8),
+    ("points", int64),
+];
+
+const POSTING_COLUMNS: &[Column] = &[
+    ("event", utf8),
+    ("at", ts),
+    ("from_account", utf8),
+    ("from_member", utf8),
+    ("to_account", utf8),
+    ("to_member", utf8),
+    ("points", int64),
+    ("reason", utf8),
+];
+
+const EFFECT_COLUMNS: &[Column] = &[
+    ("event", utf8),
+    ("at", ts),
+    ("type", utf8),
+    ("member", utf8),
+    ("detail", utf8),
+];
+
+fn utf8() -> DataType {
+    DataType::Utf8
+}
+
+fn int64() -> DataType {
+    DataType::Int64
+}
+
+fn uint64() -> DataType {
+    DataType::UInt64
+}
+
+fn boolean() -> DataType {
+    DataType::Boolean
+}
+
+impl Rows {
+    fn new() -> Self {
+        Rows {
             o_index: UInt64Builder::new(),
             o_event: StringBuilder::new(),
             o_type: StringBuilder::new(),
@@ -97,75 +319,15 @@ impl Replay {
         }
     }
 
-    /// The book.
-    pub fn book(&mut self) -> &Book {
-        self.flush();
-        &self.book
-    }
-
-    /// Takes one event (or why it could not be read); its rows are gathered when the events
-    /// read so far are applied.
-    pub fn apply(&mut self, event: Result<Event, Error>) {
-        self.pending.push(event);
-    }
-
-    /// Applies the pending events: all at once on every core into a fresh book (each event's
-    /// result is what one thread would have returned), one by one into a book already used.
-    fn flush(&mut self) {
-        let pending = std::mem::take(&mut self.pending);
-        if pending.is_empty() {
-            return;
-        }
-        if self.book.clock().is_none() && self.book.member_count() == 0 {
-            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-            let mut read = Vec::new();
-            let mut kinds = Vec::with_capacity(pending.len());
-            for e in pending {
-                match e {
-                    Ok(e) => {
-                        read.push(e);
-                        kinds.push(None);
-                    }
-                    Err(err) => kinds.push(Some(err)),
-                }
-            }
-            let replay =
-                pointbook::parallel::replay_with_outcomes(self.book.program(), &read, threads);
-            self.book = replay.book;
-            let mut results = read.iter().zip(replay.outcomes);
-            for unreadable in kinds {
-                match unreadable {
-                    Some(err) => self.record(None, Err(err)),
-                    None => {
-                        if let Some((e, r)) = results.next() {
-                            self.record(Some(e), r);
-                        }
-                    }
-                }
-            }
-        } else {
-            for e in pending {
-                match e {
-                    Ok(e) => {
-                        let r = self.book.apply(&e);
-                        self.record(Some(&e), r);
-                    }
-                    Err(err) => self.record(None, Err(err)),
-                }
-            }
-        }
-    }
-
     /// Gathers the rows of one event's result.
-    fn record(&mut self, event: Option<&Event>, result: Result<Outcome, Error>) {
-        self.o_index.append_value(self.index);
-        self.index += 1;
+    fn record(&mut self, index: u64, event: Option<&Event>, result: Result<Outcome, Error>) {
+        self.o_index.append_value(index);
         let id = match (event, &result) {
-            (Some(e), _) => Some(e.id().to_string()),
-            (None, Err(Error::InvalidEvent { event, .. })) if event != "?" => Some(event.clone()),
+            (Some(e), _) => Some(e.id().as_str()),
+            (None, Err(Error::InvalidEvent { event, .. })) if event != "?" => Some(event.as_str()),
             _ => None,
         };
-        self.o_event.append_option(id.as_deref());
+        self.o_event.append_option(id);
         self.o_type.append_option(event.map(|e| e.kind()));
         self.o_member
             .append_option(event.and_then(|e| e.member()).map(|m| m.as_str()));
@@ -242,157 +404,62 @@ impl Replay {
         self.p_reason.append_value(reason);
     }
 
-    /// (balances, outcomes, postings, effects) as tables; the replay can go on afterwards.
-    pub fn tables(&mut self) -> Result<(PyTable, PyTable, PyTable, PyTable), ArrowError> {
-        self.flush();
-        let outcomes = table(vec![
-            (
-                "index",
-                DataType::UInt64,
-                Arc::new(self.o_index.finish_cloned()) as ArrayRef,
-            ),
-            (
-                "event",
-                DataType::Utf8,
-                Arc::new(self.o_event.finish_cloned()),
-            ),
-            (
-                "type",
-                DataType::Utf8,
-                Arc::new(self.o_type.finish_cloned()),
-            ),
-            (
-                "member",
-                DataType::Utf8,
-                Arc::new(self.o_member.finish_cloned()),
-            ),
-            ("at", ts(), Arc::new(self.o_at.finish_cloned())),
-            (
-                "duplicate",
-                DataType::Boolean,
-                Arc::new(self.o_duplicate.finish_cloned()),
-            ),
-            (
-                "rejected",
-                DataType::Boolean,
-                Arc::new(self.o_rejected.finish_cloned()),
-            ),
-            (
-                "error_code",
-                DataType::Utf8,
-                Arc::new(self.o_code.finish_cloned()),
-            ),
-            (
-                "error_message",
-                DataType::Utf8,
-                Arc::new(self.o_message.finish_cloned()),
-            ),
-            (
-                "points",
-                DataType::Int64,
-                Arc::new(self.o_points.finish_cloned()),
-            ),
-        ])?;
-        let postings = table(vec![
-            (
-                "event",
-                DataType::Utf8,
-                Arc::new(self.p_event.finish_cloned()) as ArrayRef,
-            ),
-            ("at", ts(), Arc::new(self.p_at.finish_cloned())),
-            (
-                "from_account",
-                DataType::Utf8,
-                Arc::new(self.p_from.finish_cloned()),
-            ),
-            (
-                "from_member",
-                DataType::Utf8,
-                Arc::new(self.p_from_member.finish_cloned()),
-            ),
-            (
-                "to_account",
-                DataType::Utf8,
-                Arc::new(self.p_to.finish_cloned()),
-            ),
-            (
-                "to_member",
-                DataType::Utf8,
-                Arc::new(self.p_to_member.finish_cloned()),
-            ),
-            (
-                "points",
-                DataType::Int64,
-                Arc::new(self.p_points.finish_cloned()),
-            ),
-            (
-                "reason",
-                DataType::Utf8,
-                Arc::new(self.p_reason.finish_cloned()),
-            ),
-        ])?;
-        let mut member = StringBuilder::new();
-        let mut tier = StringBuilder::new();
-        let mut nums: Vec<Int64Builder> = (0..5).map(|_| Int64Builder::new()).collect();
-        for b in self.book.balances() {
-            member.append_value(b.member.as_str());
-            tier.append_value(&b.tier);
-            for (builder, v) in
-                nums.iter_mut()
-                    .zip([b.available, b.pending, b.held, b.debt, b.lots.len() as i64])
-            {
-                builder.append_value(v);
-            }
-        }
-        let mut cols = vec![
-            (
-                "member",
-                DataType::Utf8,
-                Arc::new(member.finish()) as ArrayRef,
-            ),
-            ("tier", DataType::Utf8, Arc::new(tier.finish())),
-        ];
-        for (name, mut b) in ["available", "pending", "held", "debt", "open_lots"]
-            .into_iter()
-            .zip(nums)
-        {
-            cols.push((name, DataType::Int64, Arc::new(b.finish())));
-        }
-        let balances = table(cols)?;
-        let effects = table(vec![
-            (
-                "event",
-                DataType::Utf8,
-                Arc::new(self.e_event.finish_cloned()) as ArrayRef,
-            ),
-            ("at", ts(), Arc::new(self.e_at.finish_cloned())),
-            (
-                "type",
-                DataType::Utf8,
-                Arc::new(self.e_type.finish_cloned()),
-            ),
-            (
-                "member",
-                DataType::Utf8,
-                Arc::new(self.e_member.finish_cloned()),
-            ),
-            (
-                "detail",
-                DataType::Utf8,
-                Arc::new(self.e_detail.finish_cloned()),
-            ),
-        ])?;
-        Ok((balances, outcomes, postings, effects))
+    /// The outcome rows so far, in the order of [`OUTCOME_COLUMNS`] (the builders keep them).
+    fn outcome_columns(&mut self) -> Vec<ArrayRef> {
+        vec![
+            Arc::new(self.o_index.finish_cloned()),
+            Arc::new(self.o_event.finish_cloned()),
+            Arc::new(self.o_type.finish_cloned()),
+            Arc::new(self.o_member.finish_cloned()),
+            Arc::new(self.o_at.finish_cloned()),
+            Arc::new(self.o_duplicate.finish_cloned()),
+            Arc::new(self.o_rejected.finish_cloned()),
+            Arc::new(self.o_code.finish_cloned()),
+            Arc::new(self.o_message.finish_cloned()),
+            Arc::new(self.o_points.finish_cloned()),
+        ]
+    }
+
+    /// The posting rows so far, in the order of [`POSTING_COLUMNS`].
+    fn posting_columns(&mut self) -> Vec<ArrayRef> {
+        vec![
+            Arc::new(self.p_event.finish_cloned()),
+            Arc::new(self.p_at.finish_cloned()),
+            Arc::new(self.p_from.finish_cloned()),
+            Arc::new(self.p_from_member.finish_cloned()),
+            Arc::new(self.p_to.finish_cloned()),
+            Arc::new(self.p_to_member.finish_cloned()),
+            Arc::new(self.p_points.finish_cloned()),
+            Arc::new(self.p_reason.finish_cloned()),
+        ]
+    }
+
+    /// The effect rows so far, in the order of [`EFFECT_COLUMNS`].
+    fn effect_columns(&mut self) -> Vec<ArrayRef> {
+        vec![
+            Arc::new(self.e_event.finish_cloned()),
+            Arc::new(self.e_at.finish_cloned()),
+            Arc::new(self.e_type.finish_cloned()),
+            Arc::new(self.e_member.finish_cloned()),
+            Arc::new(self.e_detail.finish_cloned()),
+        ]
     }
 }
 
-fn table(cols: Vec<(&str, DataType, ArrayRef)>) -> Result<PyTable, ArrowError> {
-    let fields: Vec<Field> = cols
+/// A table of the named columns, one record batch per run of rows (none: an empty batch).
+fn table(columns: &[Column], runs: Vec<Vec<ArrayRef>>) -> Result<PyTable, ArrowError> {
+    let fields: Vec<Field> = columns
         .iter()
-        .map(|(name, ty, _)| Field::new(*name, ty.clone(), true))
+        .map(|(name, ty)| Field::new(*name, ty(), true))
         .collect();
     let schema = Arc::new(Schema::new(fields));
-    let batch = RecordBatch::try_new(schema.clone(), cols.into_iter().map(|c| c.2).collect())?;
-    let made: PyResult<PyTable> = PyTable::try_new(vec![batch], schema);
+    let mut batches = runs
+        .into_iter()
+        .map(|cols| RecordBatch::try_new(schema.clone(), cols))
+        .collect::<Result<Vec<_>, _>>()?;
+    if batches.is_empty() {
+        batches.push(RecordBatch::new_empty(schema.clone()));
+    }
+    let made: PyResult<PyTable> = PyTable::try_new(batches, schema);
     made.map_err(|e| ArrowError::ExternalError(Box::new(e)))
 }

@@ -60,6 +60,33 @@ def test_replay_equals_applying_one_by_one(program: pointbook.Program, history: 
     assert [b.to_dict() for b in book.balances()][0]["member"] == result.balances["member"][0].as_py()
 
 
+def test_a_long_replay_read_and_written_on_every_core_keeps_event_order(program: pointbook.Program) -> None:
+    # Over 16,384 rows per core: the table is read, and the outcome rows written, in runs on
+    # several threads; the tables must still list every event and posting in history order.
+    history = pointbook.generate(program, members=800, events=40000, seed=2)
+    assert history.num_rows > 2 * 16384
+    result = pointbook.replay(program, history)
+    assert result.outcomes["index"].to_pylist() == list(range(history.num_rows))
+    assert result.outcomes["event"].to_pylist() == history["id"].to_pylist()
+    book = pointbook.Book(program)
+    points, posting_events = [], []
+    for event in history.to_pylist():
+        event = {k: v for k, v in event.items() if v is not None}
+        for line in event.get("lines") or []:
+            for k in [k for k, v in line.items() if v is None]:
+                del line[k]
+        try:
+            outcome = book.apply(event)
+        except pointbook.PointbookError:
+            points.append(0)
+            continue
+        points.append(outcome.points)
+        posting_events += [outcome.event] * (0 if outcome.duplicate else len(outcome.postings))
+    assert result.outcomes["points"].to_pylist() == points
+    assert result.postings["event"].to_pylist() == posting_events
+    assert book.digest() == result.book.digest()
+
+
 def test_same_bytes_as_the_cli(program: pointbook.Program, root: Path, cli: Path) -> None:
     events = root / "examples/events/bean-and-leaf.jsonl"
     out = subprocess.run(
