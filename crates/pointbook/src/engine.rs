@@ -36,6 +36,8 @@ pub(crate) struct Txn<'a> {
     pub erased: Vec<MemberId>,
     /// Members an `advance` only moves the clock of (nothing was due).
     pub clock_moves: Vec<MemberId>,
+    /// A quote: nothing will be committed, so no purchase record is written.
+    quoting: bool,
 }
 
 fn ev(j: &Journal) -> String {
@@ -52,6 +54,7 @@ impl<'a> Txn<'a> {
             purchases: Vec::new(),
             erased: Vec::new(),
             clock_moves: Vec::new(),
+            quoting: false,
         }
     }
 
@@ -128,6 +131,7 @@ impl<'a> Txn<'a> {
     pub fn quote(&mut self, purchase: &Purchase) -> Result<()> {
         validate_head(&purchase.id, Some(&purchase.member), purchase.at)?;
         validate_basket(self.p, purchase)?;
+        self.quoting = true;
         self.purchase(purchase)
     }
 
@@ -275,20 +279,22 @@ impl<'a> Txn<'a> {
             TierMetric::Visits => Decimal::from(u8::from(visit)),
         };
         add_metric(p, &mut m, e.at, metric);
-        self.set_purchase(
-            (m.id.clone(), e.id.clone()),
-            PurchaseRecord {
-                at: e.at,
-                tier,
-                receipt: Receipt::new(e.channel.as_deref(), &e.lines),
-                cap_left,
-                cap_used: earn.cap_used.clone(),
-                credited: earn.points,
-                eligible: earn.eligible,
-                visit,
-                lot,
-            },
-        );
+        if !self.quoting {
+            self.set_purchase(
+                (m.id.clone(), e.id.clone()),
+                PurchaseRecord {
+                    at: e.at,
+                    tier,
+                    receipt: Receipt::new(e.channel.as_deref(), &e.lines),
+                    cap_left,
+                    cap_used: std::mem::take(&mut earn.cap_used),
+                    credited: earn.points,
+                    eligible: earn.eligible,
+                    visit,
+                    lot,
+                },
+            );
+        }
         m.last_activity = m.last_activity.max(e.at);
         let bonuses = &p.spec().bonuses;
         if visit && !m.first_purchase_done {
