@@ -462,7 +462,12 @@ impl Book {
         advances: std::collections::HashMap<EventId, Vec<Outcome>>,
     ) -> Option<Book> {
         use std::collections::hash_map::Entry;
-        let mut state = State::default();
+        // The largest book is the base: its tables, the largest, are not rebuilt.
+        let mut books = books;
+        let mut state = match (0..books.len()).max_by_key(|&i| books[i].state.events.len()) {
+            Some(largest) => books.swap_remove(largest).state,
+            None => State::default(),
+        };
         state
             .members
             .reserve(books.iter().map(|b| b.state.members.len()).sum());
