@@ -4,16 +4,12 @@ use arrow_array::builder::{
     BooleanBuilder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder, UInt64Builder,
 };
 use arrow_array::{ArrayRef, RecordBatch};
-use arrow_schema::{ArrowError, DataType, Field, Schema, TimeUnit};
+use arrow_schema::{ArrowError, Field, Schema};
 use pointbook::outcome::Account;
 use pointbook::{Book, Error, Event, Instant, Outcome};
 use pyo3::PyResult;
 use pyo3_arrow::PyTable;
 use std::sync::Arc;
-
-fn ts() -> DataType {
-    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
-}
 
 fn ts_builder() -> TimestampMicrosecondBuilder {
     TimestampMicrosecondBuilder::new().with_timezone("UTC")
@@ -198,6 +194,10 @@ impl Replay {
     /// (balances, outcomes, postings, effects) as tables; the replay can go on afterwards.
     pub fn tables(&mut self) -> Result<(PyTable, PyTable, PyTable, PyTable), ArrowError> {
         self.flush();
+        if self.runs.is_empty() {
+            // No rows yet: one empty run gives each table its columns.
+            self.runs.push(Rows::new());
+        }
         let mut outcomes = Vec::with_capacity(self.runs.len());
         let mut postings = Vec::with_capacity(self.runs.len());
         let mut effects = Vec::with_capacity(self.runs.len());
@@ -206,9 +206,9 @@ impl Replay {
             postings.push(rows.posting_columns());
             effects.push(rows.effect_columns());
         }
-        let outcomes = table(OUTCOME_COLUMNS, outcomes)?;
-        let postings = table(POSTING_COLUMNS, postings)?;
-        let effects = table(EFFECT_COLUMNS, effects)?;
+        let outcomes = table(outcomes)?;
+        let postings = table(postings)?;
+        let effects = table(effects)?;
         let mut member = StringBuilder::new();
         let mut tier = StringBuilder::new();
         let mut nums: Vec<Int64Builder> = (0..5).map(|_| Int64Builder::new()).collect();
@@ -222,72 +222,19 @@ impl Replay {
                 builder.append_value(v);
             }
         }
-        let mut cols: Vec<ArrayRef> = vec![Arc::new(member.finish()), Arc::new(tier.finish())];
-        cols.extend(nums.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
-        let balances = table(BALANCE_COLUMNS, vec![cols])?;
+        let mut cols: Vec<(&'static str, ArrayRef)> = vec![
+            ("member", Arc::new(member.finish())),
+            ("tier", Arc::new(tier.finish())),
+        ];
+        for (name, b) in ["available", "pending", "held", "debt", "open_lots"]
+            .into_iter()
+            .zip(nums.iter_mut())
+        {
+            cols.push((name, Arc::new(b.finish())));
+        }
+        let balances = table(vec![cols])?;
         Ok((balances, outcomes, postings, effects))
     }
-}
-
-/// A column of an output table: its name and type.
-type Column = (&'static str, fn() -> DataType);
-
-const BALANCE_COLUMNS: &[Column] = &[
-    ("member", utf8),
-    ("tier", utf8),
-    ("available", int64),
-    ("pending", int64),
-    ("held", int64),
-    ("debt", int64),
-    ("open_lots", int64),
-];
-
-const OUTCOME_COLUMNS: &[Column] = &[
-    ("index", uint64),
-    ("event", utf8),
-    ("type", utf8),
-    ("member", utf8),
-    ("at", ts),
-    ("duplicate", boolean),
-    ("rejected", boolean),
-    ("error_code", utf8),
-    ("error_message", utf8),
-    ("points", int64),
-];
-
-const POSTING_COLUMNS: &[Column] = &[
-    ("event", utf8),
-    ("at", ts),
-    ("from_account", utf8),
-    ("from_member", utf8),
-    ("to_account", utf8),
-    ("to_member", utf8),
-    ("points", int64),
-    ("reason", utf8),
-];
-
-const EFFECT_COLUMNS: &[Column] = &[
-    ("event", utf8),
-    ("at", ts),
-    ("type", utf8),
-    ("member", utf8),
-    ("detail", utf8),
-];
-
-fn utf8() -> DataType {
-    DataType::Utf8
-}
-
-fn int64() -> DataType {
-    DataType::Int64
-}
-
-fn uint64() -> DataType {
-    DataType::UInt64
-}
-
-fn boolean() -> DataType {
-    DataType::Boolean
 }
 
 impl Rows {
@@ -404,62 +351,63 @@ impl Rows {
         self.p_reason.append_value(reason);
     }
 
-    /// The outcome rows so far, in the order of [`OUTCOME_COLUMNS`] (the builders keep them).
-    fn outcome_columns(&mut self) -> Vec<ArrayRef> {
+    /// The outcome table's columns so far (the builders keep their rows).
+    fn outcome_columns(&mut self) -> Vec<(&'static str, ArrayRef)> {
         vec![
-            Arc::new(self.o_index.finish_cloned()),
-            Arc::new(self.o_event.finish_cloned()),
-            Arc::new(self.o_type.finish_cloned()),
-            Arc::new(self.o_member.finish_cloned()),
-            Arc::new(self.o_at.finish_cloned()),
-            Arc::new(self.o_duplicate.finish_cloned()),
-            Arc::new(self.o_rejected.finish_cloned()),
-            Arc::new(self.o_code.finish_cloned()),
-            Arc::new(self.o_message.finish_cloned()),
-            Arc::new(self.o_points.finish_cloned()),
+            ("index", Arc::new(self.o_index.finish_cloned())),
+            ("event", Arc::new(self.o_event.finish_cloned())),
+            ("type", Arc::new(self.o_type.finish_cloned())),
+            ("member", Arc::new(self.o_member.finish_cloned())),
+            ("at", Arc::new(self.o_at.finish_cloned())),
+            ("duplicate", Arc::new(self.o_duplicate.finish_cloned())),
+            ("rejected", Arc::new(self.o_rejected.finish_cloned())),
+            ("error_code", Arc::new(self.o_code.finish_cloned())),
+            ("error_message", Arc::new(self.o_message.finish_cloned())),
+            ("points", Arc::new(self.o_points.finish_cloned())),
         ]
     }
 
-    /// The posting rows so far, in the order of [`POSTING_COLUMNS`].
-    fn posting_columns(&mut self) -> Vec<ArrayRef> {
+    /// The posting table's columns so far.
+    fn posting_columns(&mut self) -> Vec<(&'static str, ArrayRef)> {
         vec![
-            Arc::new(self.p_event.finish_cloned()),
-            Arc::new(self.p_at.finish_cloned()),
-            Arc::new(self.p_from.finish_cloned()),
-            Arc::new(self.p_from_member.finish_cloned()),
-            Arc::new(self.p_to.finish_cloned()),
-            Arc::new(self.p_to_member.finish_cloned()),
-            Arc::new(self.p_points.finish_cloned()),
-            Arc::new(self.p_reason.finish_cloned()),
+            ("event", Arc::new(self.p_event.finish_cloned())),
+            ("at", Arc::new(self.p_at.finish_cloned())),
+            ("from_account", Arc::new(self.p_from.finish_cloned())),
+            ("from_member", Arc::new(self.p_from_member.finish_cloned())),
+            ("to_account", Arc::new(self.p_to.finish_cloned())),
+            ("to_member", Arc::new(self.p_to_member.finish_cloned())),
+            ("points", Arc::new(self.p_points.finish_cloned())),
+            ("reason", Arc::new(self.p_reason.finish_cloned())),
         ]
     }
 
-    /// The effect rows so far, in the order of [`EFFECT_COLUMNS`].
-    fn effect_columns(&mut self) -> Vec<ArrayRef> {
+    /// The effect table's columns so far.
+    fn effect_columns(&mut self) -> Vec<(&'static str, ArrayRef)> {
         vec![
-            Arc::new(self.e_event.finish_cloned()),
-            Arc::new(self.e_at.finish_cloned()),
-            Arc::new(self.e_type.finish_cloned()),
-            Arc::new(self.e_member.finish_cloned()),
-            Arc::new(self.e_detail.finish_cloned()),
+            ("event", Arc::new(self.e_event.finish_cloned())),
+            ("at", Arc::new(self.e_at.finish_cloned())),
+            ("type", Arc::new(self.e_type.finish_cloned())),
+            ("member", Arc::new(self.e_member.finish_cloned())),
+            ("detail", Arc::new(self.e_detail.finish_cloned())),
         ]
     }
 }
 
-/// A table of the named columns, one record batch per run of rows (none: an empty batch).
-fn table(columns: &[Column], runs: Vec<Vec<ArrayRef>>) -> Result<PyTable, ArrowError> {
-    let fields: Vec<Field> = columns
-        .iter()
-        .map(|(name, ty)| Field::new(*name, ty(), true))
-        .collect();
+/// A table with one record batch per run of named columns (every run has the same columns).
+fn table(runs: Vec<Vec<(&'static str, ArrayRef)>>) -> Result<PyTable, ArrowError> {
+    let fields: Vec<Field> = runs
+        .first()
+        .map(|cols| {
+            cols.iter()
+                .map(|(name, array)| Field::new(*name, array.data_type().clone(), true))
+                .collect()
+        })
+        .unwrap_or_default();
     let schema = Arc::new(Schema::new(fields));
-    let mut batches = runs
+    let batches = runs
         .into_iter()
-        .map(|cols| RecordBatch::try_new(schema.clone(), cols))
+        .map(|cols| RecordBatch::try_new(schema.clone(), cols.into_iter().map(|c| c.1).collect()))
         .collect::<Result<Vec<_>, _>>()?;
-    if batches.is_empty() {
-        batches.push(RecordBatch::new_empty(schema.clone()));
-    }
     let made: PyResult<PyTable> = PyTable::try_new(batches, schema);
     made.map_err(|e| ArrowError::ExternalError(Box::new(e)))
 }
