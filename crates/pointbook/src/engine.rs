@@ -11,7 +11,8 @@ use crate::event::{
 use crate::ids::{EventId, MemberId};
 use crate::ledger::{Acc, Journal};
 use crate::member::{
-    Hold, Lot, Lots, Member, PurchaseRecord, Receipt, Redemption, RedemptionState, WindowEnd,
+    CapUse, Hold, Lot, Lots, Member, PurchaseRecord, Receipt, Redemption, RedemptionState,
+    WindowEnd,
 };
 use crate::outcome::{BonusKind, Effect, Reason};
 use crate::points::Points;
@@ -286,8 +287,7 @@ impl<'a> Txn<'a> {
                     at: e.at,
                     tier,
                     receipt: Receipt::new(e.channel.as_deref(), &e.lines),
-                    cap_left,
-                    cap_used: std::mem::take(&mut earn.cap_used),
+                    caps: CapUse::new(cap_left, std::mem::take(&mut earn.cap_used)),
                     credited: earn.points,
                     eligible: earn.eligible,
                     visit,
@@ -359,12 +359,12 @@ impl<'a> Txn<'a> {
             message: format!("purchase record of {}: {err}", e.purchase),
         })?;
         let lines = refund_lines(&self.j, &bought, e)?;
-        let left = rec.cap_left.clone();
+        let left = rec.caps.left();
         let earn = compute_earn(p, &self.j, &lines, channel, rec.at, rec.tier, &|rule| {
             left.get(&rule.id).copied().unwrap_or_default()
         })?;
         let reverse = (rec.credited - earn.points).max(0);
-        for (rule, old) in &rec.cap_used {
+        for (rule, old) in rec.caps.used() {
             let new = earn.cap_used.get(rule).copied().unwrap_or_default();
             let key = cap_key(p, rule, rec.at);
             if let Some(used) = m.caps.get_mut(&key) {
@@ -398,7 +398,7 @@ impl<'a> Txn<'a> {
         let receipt = Receipt::new(channel, &lines);
         let updated = PurchaseRecord {
             receipt,
-            cap_used: earn.cap_used,
+            caps: rec.caps.with_used(earn.cap_used),
             credited: earn.points,
             eligible: earn.eligible,
             visit,

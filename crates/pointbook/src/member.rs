@@ -142,6 +142,45 @@ impl Receipt {
     }
 }
 
+/// A purchase's standing under capped rules: the cap left per rule before it, and its
+/// contribution per rule as it stands. Most purchases meet no capped rule: they hold nothing
+/// here but an empty pointer, not two maps (a purchase record is kept per purchase).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct CapUse(Option<Box<[BTreeMap<String, Decimal>; 2]>>);
+
+/// The cap usage of a purchase that met no capped rule.
+static NO_CAPS: BTreeMap<String, Decimal> = BTreeMap::new();
+
+impl CapUse {
+    /// The usage of cap left and contribution per rule.
+    pub fn new(left: BTreeMap<String, Decimal>, used: BTreeMap<String, Decimal>) -> CapUse {
+        if left.is_empty() && used.is_empty() {
+            CapUse(None)
+        } else {
+            CapUse(Some(Box::new([left, used])))
+        }
+    }
+
+    /// Cap left per rule before the purchase.
+    pub fn left(&self) -> &BTreeMap<String, Decimal> {
+        self.0.as_ref().map_or(&NO_CAPS, |c| &c[0])
+    }
+
+    /// Contribution per rule, as it stands.
+    pub fn used(&self) -> &BTreeMap<String, Decimal> {
+        self.0.as_ref().map_or(&NO_CAPS, |c| &c[1])
+    }
+
+    /// The same cap left, with a new contribution (after a refund).
+    pub fn with_used(self, used: BTreeMap<String, Decimal>) -> CapUse {
+        let left = self.0.map(|c| {
+            let [left, _] = *c;
+            left
+        });
+        CapUse::new(left.unwrap_or_default(), used)
+    }
+}
+
 /// What a refund needs to recompute a purchase's earn. Written in snapshots with the channel
 /// and lines as fields of their own, as [`PurchaseRecordWire`].
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -152,10 +191,8 @@ pub(crate) struct PurchaseRecord {
     pub tier: usize,
     /// Channel and lines as they stand after refunds.
     pub receipt: Receipt,
-    /// Cap left per capped rule before the purchase.
-    pub cap_left: BTreeMap<String, Decimal>,
-    /// Contribution per capped rule, as it stands.
-    pub cap_used: BTreeMap<String, Decimal>,
+    /// Cap left before the purchase and contribution (as it stands) per capped rule.
+    pub caps: CapUse,
     /// Points the purchase credits, as it stands.
     pub credited: i64,
     /// Eligible spend, as it stands.
@@ -187,8 +224,7 @@ impl From<PurchaseRecordWire> for PurchaseRecord {
             at: w.at,
             tier: w.tier,
             receipt: Receipt::new(w.channel.as_deref(), &w.lines),
-            cap_left: w.cap_left,
-            cap_used: w.cap_used,
+            caps: CapUse::new(w.cap_left, w.cap_used),
             credited: w.credited,
             eligible: w.eligible,
             visit: w.visit,
@@ -205,8 +241,8 @@ impl Serialize for PurchaseRecord {
             tier: self.tier,
             channel: channel.map(str::to_owned),
             lines,
-            cap_left: self.cap_left.clone(),
-            cap_used: self.cap_used.clone(),
+            cap_left: self.caps.left().clone(),
+            cap_used: self.caps.used().clone(),
             credited: self.credited,
             eligible: self.eligible,
             visit: self.visit,
