@@ -119,7 +119,7 @@ impl Book {
     ) -> Result<Outcome> {
         let hash = event_hash(event);
         if let Some(rec) = self.state.events.get(event.id()) {
-            if rec.hash == hash {
+            if rec.hash() == hash {
                 let mut outcome = rec.outcome().map_err(|e| Error::InvalidSnapshot {
                     message: format!("recorded outcome of {}: {e}", event.id()),
                 })?;
@@ -500,7 +500,7 @@ impl Book {
                     // Recorded by two books: an advance (it went to every one), or an id two
                     // member groups used, which one book would have refused.
                     Entry::Occupied(o) => {
-                        if !advances.contains_key(o.key()) || o.get().hash != rec.hash {
+                        if !advances.contains_key(o.key()) || o.get().hash() != rec.hash() {
                             return None;
                         }
                     }
@@ -510,7 +510,7 @@ impl Book {
         for (id, parts) in advances {
             let merged = merge_advance(parts)?;
             let rec = state.events.get_mut(&id)?;
-            *rec = Recorded::new(rec.hash, &merged);
+            *rec = Recorded::new(rec.hash(), &merged);
         }
         Some(Book { program, state })
     }

@@ -52,10 +52,13 @@ const BONUSES: [BonusKind; 5] = [
 /// How many of the member ids written last an outcome's encoding refers back to.
 const RECENT_MEMBERS: usize = 4;
 
-/// Encodes an outcome.
-pub(crate) fn encode(o: &Outcome) -> Box<[u8]> {
+/// Encodes an outcome after `prefix`: bytes the caller keeps in the same allocation.
+pub(crate) fn encode(prefix: &[u8], o: &Outcome) -> Box<[u8]> {
+    let mut out =
+        Vec::with_capacity(prefix.len() + 96 + 40 * (o.postings.len() + o.explanation.len()));
+    out.extend_from_slice(prefix);
     let mut w = Writer {
-        out: Vec::with_capacity(96 + 40 * (o.postings.len() + o.explanation.len())),
+        out,
         members: Vec::new(),
         base: o.at,
     };
@@ -654,9 +657,9 @@ mod tests {
             effects,
             explanation,
         };
-        let bytes = encode(&outcome);
+        let bytes = encode(&[], &outcome);
         assert_eq!(decode(&bytes)?, outcome);
-        assert_eq!(encode(&decode(&bytes)?), bytes, "canonical");
+        assert_eq!(encode(&[], &decode(&bytes)?), bytes, "canonical");
         for cut in 0..bytes.len() {
             assert!(decode(&bytes[..cut]).is_err(), "truncated at {cut}");
         }
@@ -690,7 +693,7 @@ mod tests {
             effects: Vec::new(),
             explanation: Vec::new(),
         };
-        assert_eq!(decode(&encode(&outcome))?, outcome);
+        assert_eq!(decode(&encode(&[], &outcome))?, outcome);
         Ok(())
     }
 

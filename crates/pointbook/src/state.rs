@@ -15,28 +15,35 @@ use std::collections::BTreeMap;
 /// sort).
 pub(crate) type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
-/// An applied event, for idempotency: the SHA-256 of its canonical form, and its outcome in
-/// the compact binary form of [`crate::record`] (one allocation, a few dozen bytes, written
-/// without formatting text). Snapshots hold the outcome as a JSON object, so the snapshot and
-/// the digest are the same as if the outcome were stored as a struct.
+/// An applied event, for idempotency: the SHA-256 of its canonical form, then its outcome in
+/// the compact binary form of [`crate::record`], in one allocation (a few dozen bytes, written
+/// without formatting text; the map holding it keeps one pointer per event). Snapshots hold
+/// the hash as hex and the outcome as a JSON object, so the snapshot and the digest are the
+/// same as if the outcome were stored as a struct.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Recorded {
-    pub hash: [u8; 32],
-    outcome: Box<[u8]>,
-}
+pub(crate) struct Recorded(Box<[u8]>);
+
+/// Bytes of the hash at the start of a record.
+const HASH: usize = 32;
 
 impl Recorded {
     /// Records an outcome.
-    pub fn new(hash: [u8; 32], outcome: &Outcome) -> Recorded {
-        Recorded {
-            hash,
-            outcome: record::encode(outcome),
+    pub fn new(hash: [u8; HASH], outcome: &Outcome) -> Recorded {
+        Recorded(record::encode(&hash, outcome))
+    }
+
+    /// The hash of the event.
+    pub fn hash(&self) -> [u8; HASH] {
+        let mut hash = [0; HASH];
+        if let Some(bytes) = self.0.get(..HASH) {
+            hash.copy_from_slice(bytes);
         }
+        hash
     }
 
     /// The recorded outcome.
     pub fn outcome(&self) -> Result<Outcome, record::Corrupt> {
-        record::decode(&self.outcome)
+        record::decode(self.0.get(HASH..).unwrap_or_default())
     }
 }
 
@@ -58,7 +65,7 @@ impl Serialize for Recorded {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let outcome = self.outcome().map_err(serde::ser::Error::custom)?;
         RecordedOut {
-            hash: self.hash,
+            hash: self.hash(),
             outcome,
         }
         .serialize(s)
