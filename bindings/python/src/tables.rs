@@ -184,9 +184,15 @@ impl Replay {
                     Some(s.spawn(move || write(start, chunk)))
                 })
                 .collect();
-            // Writing rows does not panic; were one to, its rows would be missing rather
-            // than the process aborted.
-            handles.into_iter().filter_map(|h| h.join().ok()).collect()
+            // Writing rows does not panic; were one to, the panic goes on to the caller (the
+            // binding raises it as an exception) rather than a table missing rows.
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
         });
         self.runs.extend(written);
     }
