@@ -584,22 +584,11 @@ fn effect_member(e: &crate::Effect) -> Option<&MemberId> {
     })
 }
 
-/// SHA-256 of an event's canonical JSON, written straight into the hasher.
+/// SHA-256 of an event's canonical JSON.
 fn event_hash(event: &Event) -> [u8; 32] {
-    struct Hashing(Sha256);
-    impl std::io::Write for Hashing {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.update(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut h = Hashing(Sha256::new());
-    // Writing into a hasher cannot fail, and every event type serializes.
-    let _ = serde_json::to_writer(&mut h, event);
-    h.0.finalize().into()
+    let mut json = Vec::with_capacity(512);
+    crate::canonical::write_event(event, &mut json);
+    Sha256::digest(&json).into()
 }
 
 fn outcome_of(event: &EventId, kind: &'static str, at: Instant, j: Journal) -> Outcome {

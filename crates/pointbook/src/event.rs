@@ -408,9 +408,19 @@ impl Event {
         })
     }
 
-    /// The event as compact JSON.
+    /// The event as compact JSON: its canonical form, which its hash is taken of.
+    ///
+    /// ```
+    /// use pointbook::Event;
+    /// let text = r#"{"type":"advance","id":"t1","at":"2027-06-01T04:00:00Z"}"#;
+    /// assert_eq!(Event::from_json(text)?.to_json(), text);
+    /// # Ok::<(), pointbook::Error>(())
+    /// ```
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        let mut json = Vec::with_capacity(256);
+        crate::canonical::write_event(self, &mut json);
+        // Built from `str`s and ASCII only.
+        String::from_utf8(json).unwrap_or_default()
     }
 
     /// The event's id.

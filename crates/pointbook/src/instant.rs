@@ -70,6 +70,18 @@ fn format(t: &Instant) -> Option<Buf> {
     Some(b)
 }
 
+/// Appends `t` as chrono's serde writes it (without the quotes); `false`, having written
+/// nothing, when chrono must write it.
+pub(crate) fn write_rfc3339(t: &Instant, out: &mut Vec<u8>) -> bool {
+    match format(t) {
+        Some(b) => {
+            out.extend_from_slice(b.bytes.get(..b.len).unwrap_or_default());
+            true
+        }
+        None => false,
+    }
+}
+
 /// For `#[serde(with = "crate::instant::rfc3339")]` on an [`Instant`] field.
 pub(crate) mod rfc3339 {
     use super::*;

@@ -5,6 +5,7 @@
 pub mod analytics;
 pub mod book;
 pub mod calendar;
+mod canonical;
 mod earning;
 mod engine;
 pub mod error;

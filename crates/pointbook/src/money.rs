@@ -67,6 +67,15 @@ fn write_decimal<'b>(d: &Decimal, buf: &'b mut [u8; LONGEST_DECIMAL]) -> Option<
     std::str::from_utf8(buf.get(at..)?).ok()
 }
 
+/// Appends `d` as its `Display` writes it.
+pub(crate) fn write_decimal_to(d: &Decimal, out: &mut Vec<u8>) {
+    let mut buf = [0u8; LONGEST_DECIMAL];
+    match write_decimal(d, &mut buf) {
+        Some(text) => out.extend_from_slice(text.as_bytes()),
+        None => out.extend_from_slice(d.to_string().as_bytes()),
+    }
+}
+
 /// Writes a decimal as a string, as its `Display` would.
 fn serialize_decimal<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
     let mut buf = [0u8; LONGEST_DECIMAL];
