@@ -152,7 +152,7 @@ impl Book {
             .members
             .extend(members.into_iter().map(|m| (m.id.clone(), m)));
         for ((member, purchase), record) in purchases {
-            self.state.purchases.insert(member, purchase, record);
+            self.state.purchases.insert(member, purchase, &record);
         }
         for member in &erased {
             self.state.purchases.erase(member);
@@ -241,15 +241,13 @@ impl Book {
     /// What is left of a purchase after its refunds: the sum of its lines' amounts (`None`
     /// for an unknown purchase). Analytics take a refund's money from the change in this.
     pub fn purchase_amount(&self, member: &MemberId, purchase: &EventId) -> Option<Decimal> {
-        self.state
-            .purchases
-            .get(member, purchase)
-            .and_then(|r| r.receipt.read().ok())
-            .map(|(_, lines)| {
-                lines
-                    .iter()
-                    .fold(Decimal::ZERO, |sum, l| sum.saturating_add(l.amount))
-            })
+        let record = self.state.purchases.get(member, purchase)?.ok()?;
+        let (_, lines) = record.receipt.read().ok()?;
+        Some(
+            lines
+                .iter()
+                .fold(Decimal::ZERO, |sum, l| sum.saturating_add(l.amount)),
+        )
     }
 
     /// Every member's balance as of the book's clock, sorted by member id.

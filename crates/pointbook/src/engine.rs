@@ -59,17 +59,24 @@ impl<'a> Txn<'a> {
         }
     }
 
-    fn purchase_record(&self, member: &MemberId, id: &EventId) -> Option<PurchaseRecord> {
+    fn purchase_record(&self, member: &MemberId, id: &EventId) -> Result<Option<PurchaseRecord>> {
         if self.erased.contains(member) {
-            return None;
+            return Ok(None);
         }
         match self
             .purchases
             .iter()
             .find(|((m, p), _)| m == member && p == id)
         {
-            Some((_, r)) => Some(r.clone()),
-            None => self.state.purchases.get(member, id).cloned(),
+            Some((_, r)) => Ok(Some(r.clone())),
+            None => self
+                .state
+                .purchases
+                .get(member, id)
+                .transpose()
+                .map_err(|err| Error::InvalidSnapshot {
+                    message: format!("purchase record of {id}: {err}"),
+                }),
         }
     }
 
@@ -346,7 +353,7 @@ impl<'a> Txn<'a> {
         let p = self.p;
         let mut m = self.open_member(&e.member, e.at)?;
         let now = m.clock;
-        let Some(rec) = self.purchase_record(&m.id, &e.purchase) else {
+        let Some(rec) = self.purchase_record(&m.id, &e.purchase)? else {
             return Err(Error::UnknownPurchase {
                 event: ev(&self.j),
                 purchase: e.purchase.to_string(),

@@ -128,7 +128,7 @@ pub(crate) struct Redemption {
 /// A purchase's channel and lines as they stand after refunds, kept compactly
 /// ([`crate::record::encode_receipt`]): one allocation instead of two strings per line.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Receipt(Box<[u8]>);
+pub(crate) struct Receipt(pub(crate) Box<[u8]>);
 
 impl Receipt {
     /// The receipt of a channel and lines.

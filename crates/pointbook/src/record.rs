@@ -6,15 +6,18 @@
 //! Layout: integers as LEB128 varints (signed ones zigzagged), text as length and UTF-8 bytes,
 //! instants as seconds and nanoseconds (those of postings and effects relative to the
 //! outcome's own), a member id written as text once and then referred to by number while it
-//! is among the last few written, decimals as their 16-byte `rust_decimal` form.
+//! is among the last few written, decimals as a byte of sign and scale then the magnitude of
+//! the mantissa as a varint, the usual names (event types, explanation kinds) by number.
 
 use crate::event::Line;
 use crate::ids::{EventId, MemberId};
+use crate::member::{CapUse, PurchaseRecord, Receipt};
 use crate::outcome::{Account, BonusKind, Effect, ExplanationLine, Outcome, Posting, Reason};
 use crate::points::Points;
 use crate::Instant;
 use rust_decimal::Decimal;
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 /// Why bytes could not be read back as an outcome (only a bug in this module could cause it).
 #[derive(Debug)]
@@ -63,7 +66,7 @@ pub(crate) fn encode(prefix: &[u8], o: &Outcome) -> Box<[u8]> {
         base: o.at,
     };
     w.text(o.event.as_str());
-    w.text(&o.kind);
+    w.known(&o.kind, crate::event::KINDS);
     w.signed(o.at.timestamp());
     w.unsigned(u64::from(o.at.timestamp_subsec_nanos()));
     w.out.push(u8::from(o.duplicate));
@@ -83,7 +86,7 @@ pub(crate) fn encode(prefix: &[u8], o: &Outcome) -> Box<[u8]> {
     w.unsigned(o.explanation.len() as u64);
     for l in &o.explanation {
         w.member(&l.member);
-        w.text(&l.kind);
+        w.known(&l.kind, ExplanationLine::KINDS);
         match &l.name {
             Some(name) => {
                 w.out.push(1);
@@ -91,7 +94,7 @@ pub(crate) fn encode(prefix: &[u8], o: &Outcome) -> Box<[u8]> {
             }
             None => w.out.push(0),
         }
-        w.out.extend_from_slice(&l.points.serialize());
+        w.decimal(&l.points);
     }
     w.out.into_boxed_slice()
 }
@@ -104,7 +107,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Outcome, Corrupt> {
         base: Instant::UNIX_EPOCH,
     };
     let event = EventId::new(r.text()?);
-    let kind = shared(r.text()?, crate::event::KINDS);
+    let kind = r.known(crate::event::KINDS)?;
     let secs = r.signed()?;
     let nanos = r.nanos()?;
     let at = Instant::from_timestamp(secs, nanos).ok_or(Corrupt("instant"))?;
@@ -133,17 +136,16 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Outcome, Corrupt> {
     let mut explanation = Vec::with_capacity(n);
     for _ in 0..n {
         let member = r.member()?;
-        let kind = shared(r.text()?, ExplanationLine::KINDS);
+        let kind = r.known(ExplanationLine::KINDS)?;
         let name = match r.byte()? {
             0 => None,
             _ => Some(r.text()?.to_owned()),
         };
-        let raw: [u8; 16] = r.take(16)?.try_into().map_err(|_| Corrupt("decimal"))?;
         explanation.push(ExplanationLine {
             member,
             kind,
             name,
-            points: Decimal::deserialize(raw),
+            points: r.decimal()?,
         });
     }
     if !r.bytes.is_empty() {
@@ -180,10 +182,78 @@ pub(crate) fn encode_receipt(channel: Option<&str>, lines: &[Line]) -> Box<[u8]>
     for l in lines {
         w.text(&l.sku);
         w.text(&l.category);
-        w.out.extend_from_slice(&l.amount.serialize());
+        w.decimal(&l.amount);
         w.unsigned(u64::from(l.quantity));
     }
     w.out.into_boxed_slice()
+}
+
+/// Encodes a purchase record in one allocation: its fields, its cap usage (two empty maps for
+/// most purchases, two bytes), then its receipt's bytes.
+pub(crate) fn encode_purchase(r: &PurchaseRecord) -> Box<[u8]> {
+    let mut w = Writer {
+        out: Vec::with_capacity(32 + r.receipt.0.len()),
+        members: Vec::new(),
+        base: Instant::UNIX_EPOCH,
+    };
+    w.instant(r.at);
+    w.unsigned(r.tier as u64);
+    w.signed(r.credited);
+    w.decimal(&r.eligible);
+    w.out.push(u8::from(r.visit));
+    match r.lot {
+        Some(seq) => {
+            w.out.push(1);
+            w.unsigned(seq);
+        }
+        None => w.out.push(0),
+    }
+    for caps in [r.caps.left(), r.caps.used()] {
+        w.unsigned(caps.len() as u64);
+        for (rule, amount) in caps {
+            w.text(rule);
+            w.decimal(amount);
+        }
+    }
+    w.out.extend_from_slice(&r.receipt.0);
+    w.out.into_boxed_slice()
+}
+
+/// Reads a purchase record back.
+pub(crate) fn decode_purchase(bytes: &[u8]) -> Result<PurchaseRecord, Corrupt> {
+    let mut r = Reader {
+        bytes,
+        members: Vec::new(),
+        base: Instant::UNIX_EPOCH,
+    };
+    let at = r.instant()?;
+    let tier = usize::try_from(r.unsigned()?).map_err(|_| Corrupt("tier"))?;
+    let credited = r.signed()?;
+    let eligible = r.decimal()?;
+    let visit = r.byte()? != 0;
+    let lot = match r.byte()? {
+        0 => None,
+        _ => Some(r.unsigned()?),
+    };
+    let mut caps = [BTreeMap::new(), BTreeMap::new()];
+    for map in &mut caps {
+        for _ in 0..r.count()? {
+            let rule = r.text()?.to_owned();
+            map.insert(rule, r.decimal()?);
+        }
+    }
+    let [left, used] = caps;
+    decode_receipt(r.bytes)?;
+    Ok(PurchaseRecord {
+        at,
+        tier,
+        receipt: Receipt(r.bytes.into()),
+        caps: CapUse::new(left, used),
+        credited,
+        eligible,
+        visit,
+        lot,
+    })
 }
 
 /// Reads a purchase's channel and lines back.
@@ -213,14 +283,6 @@ pub(crate) fn decode_receipt(bytes: &[u8]) -> Result<(Option<&str>, Vec<Line>), 
     Ok((channel, lines))
 }
 
-/// The shared text among `known` equal to `text` (a copy only for text not among them).
-fn shared(text: &str, known: &[&'static str]) -> Cow<'static, str> {
-    match known.iter().find(|k| **k == text) {
-        Some(k) => Cow::Borrowed(k),
-        None => Cow::Owned(text.to_owned()),
-    }
-}
-
 fn reason_code(reason: Reason) -> u8 {
     REASONS.iter().position(|r| *r == reason).unwrap_or(0) as u8
 }
@@ -248,6 +310,30 @@ impl<'a> Writer<'a> {
 
     fn signed(&mut self, v: i64) {
         self.unsigned(((v << 1) ^ (v >> 63)) as u64);
+    }
+
+    /// A decimal: a byte of sign (high bit) and scale, then the mantissa's magnitude as a
+    /// varint (a money amount in two or three bytes where `rust_decimal`'s own form takes 16).
+    fn decimal(&mut self, d: &Decimal) {
+        self.out
+            .push(u8::from(d.is_sign_negative()) << 7 | (d.scale() as u8 & 0x7f));
+        let mut v = d.mantissa().unsigned_abs();
+        while v >= 0x80 {
+            self.out.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        self.out.push(v as u8);
+    }
+
+    /// A name: its number (1-based) among the `known` ones, or 0 and the text.
+    fn known(&mut self, name: &str, known: &[&str]) {
+        match known.iter().position(|k| *k == name) {
+            Some(i) => self.unsigned(i as u64 + 1),
+            None => {
+                self.out.push(0);
+                self.text(name);
+            }
+        }
     }
 
     fn text(&mut self, s: &str) {
@@ -434,8 +520,32 @@ impl<'b> Reader<'b> {
     }
 
     fn decimal(&mut self) -> Result<Decimal, Corrupt> {
-        let raw: [u8; 16] = self.take(16)?.try_into().map_err(|_| Corrupt("decimal"))?;
-        Ok(Decimal::deserialize(raw))
+        let head = self.byte()?;
+        let mut magnitude = 0u128;
+        for shift in (0..98).step_by(7) {
+            let b = self.byte()?;
+            magnitude |= u128::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                let mantissa = i128::try_from(magnitude).map_err(|_| Corrupt("decimal"))?;
+                let mut d = Decimal::try_from_i128_with_scale(mantissa, u32::from(head & 0x7f))
+                    .map_err(|_| Corrupt("decimal"))?;
+                d.set_sign_negative(head & 0x80 != 0);
+                return Ok(d);
+            }
+        }
+        Err(Corrupt("decimal too long"))
+    }
+
+    /// A name written by [`Writer::known`]: shared if it is one of `known`.
+    fn known(&mut self, known: &[&'static str]) -> Result<Cow<'static, str>, Corrupt> {
+        match self.unsigned()? {
+            0 => Ok(Cow::Owned(self.text()?.to_owned())),
+            i => usize::try_from(i - 1)
+                .ok()
+                .and_then(|i| known.get(i))
+                .map(|k| Cow::Borrowed(*k))
+                .ok_or(Corrupt("name")),
+        }
     }
 
     fn nanos(&mut self) -> Result<u32, Corrupt> {
@@ -646,6 +756,12 @@ mod tests {
                 name: Some("double-pastry".into()),
                 points: Decimal::MAX,
             },
+            ExplanationLine {
+                member: n.clone(),
+                kind: "a kind of its own".into(),
+                name: Some(String::new()),
+                points: Decimal::MIN,
+            },
         ];
         let outcome = Outcome {
             event: EventId::new("évènement"),
@@ -662,6 +778,83 @@ mod tests {
         assert_eq!(encode(&[], &decode(&bytes)?), bytes, "canonical");
         for cut in 0..bytes.len() {
             assert!(decode(&bytes[..cut]).is_err(), "truncated at {cut}");
+        }
+        Ok(())
+    }
+
+    /// Decimals read back with the same sign, scale and mantissa (so the same text): every
+    /// scale, negative zero, the largest and smallest, one past a varint byte.
+    #[test]
+    fn decimals_read_back_exactly() -> Result<(), Corrupt> {
+        let mut all = vec![
+            Decimal::MAX,
+            Decimal::MIN,
+            Decimal::ZERO,
+            Decimal::new(-0, 2),
+        ];
+        let mut negative_zero = Decimal::new(0, 3);
+        negative_zero.set_sign_negative(true);
+        all.push(negative_zero);
+        for scale in 0..=28 {
+            for mantissa in [1, 127, 128, 16_383, 16_384, -475, i64::MAX, i64::MIN + 1] {
+                all.push(Decimal::new(mantissa, scale));
+            }
+        }
+        for d in all {
+            let mut w = Writer {
+                out: Vec::new(),
+                members: Vec::new(),
+                base: Instant::UNIX_EPOCH,
+            };
+            w.decimal(&d);
+            let mut r = Reader {
+                bytes: &w.out,
+                members: Vec::new(),
+                base: Instant::UNIX_EPOCH,
+            };
+            let back = r.decimal()?;
+            assert_eq!(back.serialize(), d.serialize(), "{d}");
+            assert_eq!(back.to_string(), d.to_string());
+            assert!(r.bytes.is_empty());
+        }
+        Ok(())
+    }
+
+    /// A purchase record reads back equal, with and without cap usage and a lot; cut short,
+    /// it is refused.
+    #[test]
+    fn purchase_records_read_back_equal() -> Result<(), Corrupt> {
+        let lines = [Line {
+            sku: "LATTE".into(),
+            category: "coffee".into(),
+            amount: Decimal::new(475, 2),
+            quantity: 2,
+        }];
+        let caps = |n: i64| BTreeMap::from([("double-weekend".to_owned(), Decimal::new(n, 1))]);
+        for (lot, caps) in [
+            (None, CapUse::default()),
+            (Some(0), CapUse::new(caps(2000), caps(35))),
+            (Some(u64::MAX), CapUse::new(BTreeMap::new(), caps(-1))),
+        ] {
+            let record = PurchaseRecord {
+                at: at(1_780_000_000, 5),
+                tier: 2,
+                receipt: Receipt::new(Some("app"), &lines),
+                caps,
+                credited: -9,
+                eligible: Decimal::new(950, 2),
+                visit: lot.is_some(),
+                lot,
+            };
+            let bytes = encode_purchase(&record);
+            assert_eq!(decode_purchase(&bytes)?, record);
+            assert_eq!(&*encode_purchase(&decode_purchase(&bytes)?), &*bytes);
+            for cut in 0..bytes.len() {
+                assert!(
+                    decode_purchase(&bytes[..cut]).is_err(),
+                    "truncated at {cut}"
+                );
+            }
         }
         Ok(())
     }

@@ -6,6 +6,7 @@ use crate::member::{Member, PurchaseRecord};
 use crate::outcome::Outcome;
 use crate::record;
 use crate::Instant;
+use serde::ser::SerializeSeq;
 use serde::{Deserialize, Serialize, Serializer};
 use std::collections::BTreeMap;
 
@@ -122,19 +123,29 @@ pub(crate) struct State {
 
 /// The purchase records of a book, by member and purchase id: a member's records together,
 /// so that erasing a member (`forget`) finds its records without a scan of the whole book.
-/// Written as a sequence of `[[member, purchase], record]` pairs sorted by key.
+/// A book keeps one record per purchase, for as long as it may be refunded: each is held in
+/// one allocation in the compact form of [`record::encode_purchase`] (a refund, which reads
+/// it, is rare). Written as a sequence of `[[member, purchase], record]` pairs sorted by key.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub(crate) struct Purchases(Map<MemberId, Map<EventId, PurchaseRecord>>);
+pub(crate) struct Purchases(Map<MemberId, Map<EventId, Box<[u8]>>>);
 
 impl Purchases {
     /// The record of a member's purchase.
-    pub fn get(&self, member: &MemberId, purchase: &EventId) -> Option<&PurchaseRecord> {
-        self.0.get(member)?.get(purchase)
+    pub fn get(
+        &self,
+        member: &MemberId,
+        purchase: &EventId,
+    ) -> Option<Result<PurchaseRecord, record::Corrupt>> {
+        let bytes = self.0.get(member)?.get(purchase)?;
+        Some(record::decode_purchase(bytes))
     }
 
     /// Writes the record of a member's purchase.
-    pub fn insert(&mut self, member: MemberId, purchase: EventId, record: PurchaseRecord) {
-        self.0.entry(member).or_default().insert(purchase, record);
+    pub fn insert(&mut self, member: MemberId, purchase: EventId, record: &PurchaseRecord) {
+        self.0
+            .entry(member)
+            .or_default()
+            .insert(purchase, record::encode_purchase(record));
     }
 
     /// Removes every record of a member (a member without records has no entry, so that
@@ -168,13 +179,18 @@ impl Purchases {
 
 impl Serialize for Purchases {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut entries: Vec<((&MemberId, &EventId), &PurchaseRecord)> = self
+        let mut entries: Vec<((&MemberId, &EventId), &[u8])> = self
             .0
             .iter()
-            .flat_map(|(m, records)| records.iter().map(move |(id, r)| ((m, id), r)))
+            .flat_map(|(m, records)| records.iter().map(move |(id, r)| ((m, id), &**r)))
             .collect();
         entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        s.collect_seq(entries)
+        let mut seq = s.serialize_seq(Some(entries.len()))?;
+        for (key, bytes) in entries {
+            let record = record::decode_purchase(bytes).map_err(serde::ser::Error::custom)?;
+            seq.serialize_element(&(key, record))?;
+        }
+        seq.end()
     }
 }
 
@@ -184,7 +200,7 @@ impl<'de> Deserialize<'de> for Purchases {
         for ((member, purchase), record) in
             Vec::<((MemberId, EventId), PurchaseRecord)>::deserialize(d)?
         {
-            purchases.insert(member, purchase, record);
+            purchases.insert(member, purchase, &record);
         }
         Ok(purchases)
     }
