@@ -118,7 +118,7 @@ impl Book {
         book_clock: Option<Instant>,
     ) -> Result<Outcome> {
         let hash = event_hash(event);
-        if let Some(rec) = self.state.events.get(event.id()) {
+        if let Some(rec) = self.state.events.get(event.id().as_str()) {
             if rec.hash() == hash {
                 let mut outcome = rec.outcome().map_err(|e| Error::InvalidSnapshot {
                     message: format!("recorded outcome of {}: {e}", event.id()),
@@ -168,13 +168,16 @@ impl Book {
             self.state.reward_usage = usage;
         }
         self.state.clock = Some(self.state.clock.map_or(event.at(), |c| c.max(event.at())));
-        self.state.events.insert(event.id().clone(), recorded);
+        self.state.events.insert(recorded);
         Ok(outcome)
     }
 
     /// The outcome recorded for an applied event (as first returned, not marked duplicate).
     pub(crate) fn recorded_outcome(&self, id: &EventId) -> Option<Outcome> {
-        self.state.events.get(id).and_then(|r| r.outcome().ok())
+        self.state
+            .events
+            .get(id.as_str())
+            .and_then(|r| r.outcome().ok())
     }
 
     /// Parses and applies one JSON event.
@@ -459,7 +462,6 @@ impl Book {
         books: Vec<Book>,
         advances: std::collections::HashMap<EventId, Vec<Outcome>>,
     ) -> Option<Book> {
-        use std::collections::hash_map::Entry;
         // The largest book is the base: its tables, the largest, are not rebuilt.
         let mut books = books;
         let mut state = match (0..books.len()).max_by_key(|&i| books[i].state.events.len()) {
@@ -490,15 +492,14 @@ impl Book {
                 let u = state.reward_usage.entry(reward).or_insert(0);
                 *u = u.checked_add(n)?;
             }
-            for (id, rec) in s.events {
-                match state.events.entry(id) {
-                    Entry::Vacant(v) => {
-                        v.insert(rec);
-                    }
+            for rec in s.events {
+                match state.events.get(rec.id()) {
+                    None => state.events.insert(rec),
                     // Recorded by two books: an advance (it went to every one), or an id two
                     // member groups used, which one book would have refused.
-                    Entry::Occupied(o) => {
-                        if !advances.contains_key(o.key()) || o.get().hash() != rec.hash() {
+                    Some(first) => {
+                        let id = EventId::new(first.id());
+                        if !advances.contains_key(&id) || first.hash() != rec.hash() {
                             return None;
                         }
                     }
@@ -507,8 +508,8 @@ impl Book {
         }
         for (id, parts) in advances {
             let merged = merge_advance(parts)?;
-            let rec = state.events.get_mut(&id)?;
-            *rec = Recorded::new(rec.hash(), &merged);
+            let hash = state.events.get(id.as_str())?.hash();
+            state.events.insert(Recorded::new(hash, &merged));
         }
         Some(Book { program, state })
     }

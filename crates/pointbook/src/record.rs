@@ -99,6 +99,16 @@ pub(crate) fn encode(prefix: &[u8], o: &Outcome) -> Box<[u8]> {
     w.out.into_boxed_slice()
 }
 
+/// The text an encoding begins with: an outcome's event id.
+pub(crate) fn leading_text(bytes: &[u8]) -> Result<&str, Corrupt> {
+    Reader {
+        bytes,
+        members: Vec::new(),
+        base: Instant::UNIX_EPOCH,
+    }
+    .text()
+}
+
 /// Reads an outcome back.
 pub(crate) fn decode(bytes: &[u8]) -> Result<Outcome, Corrupt> {
     let mut r = Reader {

@@ -17,11 +17,14 @@ use std::collections::BTreeMap;
 pub(crate) type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// An applied event, for idempotency: the SHA-256 of its canonical form, then its outcome in
-/// the compact binary form of [`crate::record`], in one allocation (a few dozen bytes, written
-/// without formatting text; the map holding it keeps one pointer per event). Snapshots hold
-/// the hash as hex and the outcome as a JSON object, so the snapshot and the digest are the
-/// same as if the outcome were stored as a struct.
-#[derive(Clone, Debug, PartialEq)]
+/// the compact binary form of [`crate::record`] (which begins with the event's id), in one
+/// allocation of a few dozen bytes, written without formatting text. Snapshots hold the hash
+/// as hex and the outcome as a JSON object, so the snapshot and the digest are the same as if
+/// the outcome were stored as a struct.
+///
+/// A record is found by the id it holds (it hashes and compares as that id, see [`Events`]);
+/// records with the same id but different bytes are told apart by [`Recorded::same`].
+#[derive(Clone, Debug)]
 pub(crate) struct Recorded(Box<[u8]>);
 
 /// Bytes of the hash at the start of a record.
@@ -45,6 +48,111 @@ impl Recorded {
     /// The recorded outcome.
     pub fn outcome(&self) -> Result<Outcome, record::Corrupt> {
         record::decode(self.0.get(HASH..).unwrap_or_default())
+    }
+
+    /// The event's id, as the record begins (empty only for bytes this module did not write).
+    pub fn id(&self) -> &str {
+        record::leading_text(self.0.get(HASH..).unwrap_or_default()).unwrap_or_default()
+    }
+
+    /// Whether two records are the same, byte for byte.
+    pub fn same(&self, other: &Recorded) -> bool {
+        self.0 == other.0
+    }
+}
+
+/// Records hash as their id, so that a set of them is looked up by id.
+impl std::hash::Hash for Recorded {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.id().hash(state);
+    }
+}
+
+/// Records compare as their id (what [`std::borrow::Borrow`] requires); see [`Recorded::same`].
+impl PartialEq for Recorded {
+    fn eq(&self, other: &Recorded) -> bool {
+        self.id() == other.id()
+    }
+}
+
+impl Eq for Recorded {}
+
+impl std::borrow::Borrow<str> for Recorded {
+    fn borrow(&self) -> &str {
+        self.id()
+    }
+}
+
+/// The applied events of a book, one record each, in a set looked up by the id every record
+/// begins with: a table slot is one pointer (16 bytes) where a map from ids took 40, and the
+/// id is kept once. Written as a JSON object from id to hash and outcome, sorted by id.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Events(std::collections::HashSet<Recorded, foldhash::fast::RandomState>);
+
+impl Events {
+    /// The record of an event.
+    pub fn get(&self, id: &str) -> Option<&Recorded> {
+        self.0.get(id)
+    }
+
+    /// Records an event, in place of any record with its id.
+    pub fn insert(&mut self, record: Recorded) {
+        self.0.replace(record);
+    }
+
+    /// Events recorded.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Makes room for `events` more.
+    pub fn reserve(&mut self, events: usize) {
+        self.0.reserve(events);
+    }
+}
+
+impl IntoIterator for Events {
+    type Item = Recorded;
+    type IntoIter = std::collections::hash_set::IntoIter<Recorded>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+/// Equal when the same events are recorded with the same bytes.
+impl PartialEq for Events {
+    fn eq(&self, other: &Events) -> bool {
+        self.0.len() == other.0.len()
+            && self
+                .0
+                .iter()
+                .all(|r| other.get(r.id()).is_some_and(|o| o.same(r)))
+    }
+}
+
+impl Serialize for Events {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut entries: Vec<&Recorded> = self.0.iter().collect();
+        entries.sort_unstable_by(|a, b| a.id().cmp(b.id()));
+        s.collect_map(entries.into_iter().map(|r| (r.id(), r)))
+    }
+}
+
+impl<'de> Deserialize<'de> for Events {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let entries = Map::<EventId, RecordedIn>::deserialize(d)?;
+        let mut events = Events::default();
+        events.reserve(entries.len());
+        for (id, r) in entries {
+            if r.outcome.event != id {
+                return Err(serde::de::Error::custom(format!(
+                    "the outcome recorded for event {id} is the outcome of {}",
+                    r.outcome.event
+                )));
+            }
+            events.insert(Recorded::new(r.hash, &r.outcome));
+        }
+        Ok(events)
     }
 }
 
@@ -70,13 +178,6 @@ impl Serialize for Recorded {
             outcome,
         }
         .serialize(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for Recorded {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let r = RecordedIn::deserialize(d)?;
-        Ok(Recorded::new(r.hash, &r.outcome))
     }
 }
 
@@ -114,8 +215,7 @@ pub(crate) struct State {
     pub totals: Totals,
     /// Redemptions held or issued per reward, for stock.
     pub reward_usage: BTreeMap<String, u64>,
-    #[serde(serialize_with = "sorted")]
-    pub events: Map<EventId, Recorded>,
+    pub events: Events,
     /// What refunds need of each purchase. Kept outside the members so that applying an
     /// event copies only the record it touches.
     pub purchases: Purchases,
@@ -214,4 +314,66 @@ fn sorted<K: Ord + Serialize, V: Serialize, S: Serializer>(
     let mut entries: Vec<(&K, &V)> = map.iter().collect();
     entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
     s.collect_map(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::borrow::Cow;
+
+    fn outcome(event: &str, points: i64) -> Outcome {
+        Outcome {
+            event: EventId::new(event),
+            kind: Cow::Borrowed("adjust"),
+            at: Instant::UNIX_EPOCH,
+            duplicate: false,
+            points,
+            postings: Vec::new(),
+            effects: Vec::new(),
+            explanation: Vec::new(),
+        }
+    }
+
+    fn events(records: &[(&str, i64)]) -> Events {
+        let mut events = Events::default();
+        for (id, points) in records {
+            events.insert(Recorded::new([7; HASH], &outcome(id, *points)));
+        }
+        events
+    }
+
+    /// Records are found by id; a second record of an id replaces the first; sets of records
+    /// are equal only with the same ids and the same bytes.
+    #[test]
+    fn events_are_found_by_id_and_compared_by_bytes() {
+        let a = events(&[("e1", 5), ("e-ü-2", -3)]);
+        assert_eq!(a.len(), 2);
+        let found = a.get("e-ü-2").map(|r| r.outcome().map(|o| o.points).ok());
+        assert_eq!(found, Some(Some(-3)));
+        assert!(a.get("e2").is_none());
+        assert_eq!(a, events(&[("e-ü-2", -3), ("e1", 5)]));
+        assert_ne!(
+            a,
+            events(&[("e1", 5), ("e-ü-2", 4)]),
+            "same ids, other outcome"
+        );
+        assert_ne!(a, events(&[("e1", 5)]));
+        let replaced = events(&[("e1", 5), ("e-ü-2", 4), ("e-ü-2", -3)]);
+        assert_eq!(replaced, a);
+    }
+
+    /// Written as an object sorted by id and read back equal; a record whose outcome names
+    /// another event is refused.
+    #[test]
+    fn events_are_written_sorted_and_checked_when_read() {
+        let a = events(&[("e2", 1), ("e1", 2)]);
+        let json = serde_json::to_string(&a).unwrap_or_default();
+        assert!(json.starts_with(r#"{"e1":{"hash":"0707"#), "{json}");
+        let back: Events = serde_json::from_str(&json).unwrap_or_default();
+        assert_eq!(back, a);
+        let tampered = json.replacen(r#""event":"e1""#, r#""event":"e2""#, 1);
+        assert_ne!(tampered, json);
+        let err = serde_json::from_str::<Events>(&tampered).err();
+        assert!(err.is_some_and(|e| e.to_string().contains("outcome of e2")));
+    }
 }
