@@ -210,6 +210,7 @@ impl Book {
         self.state
             .members
             .get(id)
+            .map(|m| &**m)
             .ok_or_else(|| Error::UnknownMember {
                 event: "-".into(),
                 member: id.to_string(),
@@ -255,7 +256,7 @@ impl Book {
 
     /// Every member's balance as of the book's clock, sorted by member id.
     pub fn balances(&self) -> Vec<Balance> {
-        let mut members: Vec<&Member> = self.state.members.values().collect();
+        let mut members: Vec<&Member> = self.state.members.values().map(|m| &**m).collect();
         members.sort_unstable_by(|a, b| a.id.cmp(&b.id));
         members
             .into_iter()

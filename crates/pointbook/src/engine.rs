@@ -30,7 +30,10 @@ pub(crate) struct Txn<'a> {
     pub p: &'a Program,
     pub state: &'a State,
     pub j: Journal<'a>,
-    pub members: Vec<Member>,
+    /// Copies of the members touched, boxed as the book holds them: committing one swaps a
+    /// pointer, and an advance's thousands of copies need no contiguous block.
+    #[allow(clippy::vec_box)]
+    pub members: Vec<Box<Member>>,
     /// Purchase records written by the transaction, each key once.
     pub purchases: Vec<((MemberId, EventId), PurchaseRecord)>,
     /// Members whose purchase records all go (`forget`).
@@ -89,7 +92,7 @@ impl<'a> Txn<'a> {
     }
 
     /// Takes a member out for changing (a copy on first touch).
-    fn take(&mut self, id: &MemberId) -> Result<Member> {
+    fn take(&mut self, id: &MemberId) -> Result<Box<Member>> {
         if let Some(i) = self.members.iter().position(|m| m.id == *id) {
             return Ok(self.members.swap_remove(i));
         }
@@ -103,12 +106,12 @@ impl<'a> Txn<'a> {
             })
     }
 
-    fn put(&mut self, m: Member) {
+    fn put(&mut self, m: Box<Member>) {
         self.members.push(m);
     }
 
     /// Takes an open member and brings it up to `at`, rejecting late or closed ones.
-    fn open_member(&mut self, id: &MemberId, at: Instant) -> Result<Member> {
+    fn open_member(&mut self, id: &MemberId, at: Instant) -> Result<Box<Member>> {
         let mut m = self.take(id)?;
         if m.closed {
             return Err(Error::MemberClosed {
@@ -122,7 +125,7 @@ impl<'a> Txn<'a> {
     }
 
     /// Finishes with a member: anything now due happens, then it goes back.
-    fn close_member(&mut self, mut m: Member) -> Result<()> {
+    fn close_member(&mut self, mut m: Box<Member>) -> Result<()> {
         let clock = m.clock;
         catch_up(self.p, &mut self.j, &mut m, clock)?;
         self.put_caught_up(m);
@@ -130,7 +133,7 @@ impl<'a> Txn<'a> {
     }
 
     /// Puts back a member with nothing due at its clock, without its emptied lots.
-    fn put_caught_up(&mut self, mut m: Member) {
+    fn put_caught_up(&mut self, mut m: Box<Member>) {
         m.lots.retain(|l| l.remaining > 0 || l.held > 0);
         self.put(m);
     }
@@ -180,7 +183,7 @@ impl<'a> Txn<'a> {
             self.put(referrer);
         }
         let p = self.p;
-        let mut m = Member {
+        let mut m = Box::new(Member {
             id: e.member.clone(),
             enrolled_at: e.at,
             clock: e.at,
@@ -207,7 +210,7 @@ impl<'a> Txn<'a> {
             last_activity: e.at,
             at_risk_window: None,
             window_end: WindowEnd::default(),
-        };
+        });
         m.tier_window = window_key(p, &m, e.at);
         m.next_birthday = next_birthday(p, &m, e.at);
         let signup = p.spec().bonuses.signup;
@@ -687,17 +690,16 @@ impl<'a> Txn<'a> {
             .state
             .members
             .values()
+            .map(|m| &**m)
             .filter(|m| !m.closed && m.clock < at)
             .collect();
         behind.sort_unstable_by(|a, b| a.id.cmp(&b.id));
         let (due, idle): (Vec<&Member>, Vec<&Member>) = behind
             .into_iter()
             .partition(|m| next_due(self.p, m).is_some_and(|d| d <= at));
-        // Room for every copy at once: grown by doubling, the copies were moved again and
-        // again, into fresh pages each time.
         self.members.reserve_exact(due.len());
         for m in due {
-            let mut m = m.clone();
+            let mut m = Box::new(m.clone());
             catch_up(self.p, &mut self.j, &mut m, at)?;
             // Caught up to `at`, its clock: `close_member` would find nothing more due.
             self.put_caught_up(m);
