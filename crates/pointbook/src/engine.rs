@@ -289,7 +289,7 @@ impl<'a> Txn<'a> {
             TierMetric::Spend => earn.eligible,
             TierMetric::Visits => Decimal::from(u8::from(visit)),
         };
-        add_metric(p, &mut m, e.at, metric);
+        add_metric(p, &self.j, &mut m, e.at, metric)?;
         if !self.quoting {
             self.set_purchase(
                 (m.id.clone(), e.id.clone()),
@@ -387,7 +387,7 @@ impl<'a> Txn<'a> {
             TierMetric::Spend => rec.eligible - earn.eligible,
             TierMetric::Visits => Decimal::from(u8::from(rec.visit && !visit)),
         };
-        add_metric(p, &mut m, rec.at, -metric);
+        add_metric(p, &self.j, &mut m, rec.at, -metric)?;
         self.j.explain(
             &m,
             "reversal",
@@ -1068,7 +1068,7 @@ fn bonus(
         j.explain(m, "bonus", name, Decimal::from(points));
     }
     if p.spec().bonuses.qualifying && p.tier_metric() == TierMetric::PointsEarned {
-        add_metric(p, m, at, Decimal::from(points));
+        add_metric(p, j, m, at, Decimal::from(points))?;
         upgrade_tier(p, j, m, at.max(m.clock));
     }
     Ok(())
@@ -1300,8 +1300,13 @@ fn rolling_days(p: &Program) -> Option<i64> {
 }
 
 /// The metric summed over the rolling window ending on day `day`.
+/// The metric over a rolling window, saturating at the largest decimal: each day's metric is
+/// bounded (`add_metric`) but their sum need not be, and a sum beyond every threshold compares
+/// with the thresholds as the largest decimal does.
 fn rolling_sum(m: &Member, day: i64, days: i64) -> Decimal {
-    m.metric.range(day - days + 1..=day).map(|(_, v)| *v).sum()
+    m.metric
+        .range(day - days + 1..=day)
+        .fold(Decimal::ZERO, |sum, (_, v)| sum.saturating_add(*v))
 }
 
 /// What the formula of SEMANTICS §6 says the tier is at `t`.
@@ -1317,18 +1322,21 @@ fn formula(p: &Program, m: &Member, t: Instant) -> usize {
     }
 }
 
-fn add_metric(p: &Program, m: &mut Member, at: Instant, by: Decimal) {
+/// Adds to the tier metric of the window (or day) of `at`. A metric beyond what a decimal
+/// holds (a spend of 7.9 × 10^28) is an overflow error, as points beyond an `i64` are.
+fn add_metric(p: &Program, j: &Journal, m: &mut Member, at: Instant, by: Decimal) -> Result<()> {
     if by.is_zero() {
-        return;
+        return Ok(());
     }
     let key = window_key(p, m, at);
     if let Some(days) = rolling_days(p) {
         if key <= m.tier_window - days {
-            return; // already outside the window
+            return Ok(()); // already outside the window
         }
     }
     let v = m.metric.entry(key).or_default();
-    *v += by;
+    *v = v.checked_add(by).ok_or_else(|| j.overflow())?;
+    Ok(())
 }
 
 fn change_tier(p: &Program, j: &mut Journal, m: &mut Member, to: usize, at: Instant) {

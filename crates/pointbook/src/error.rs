@@ -155,8 +155,9 @@ pub enum Error {
         /// The event id.
         event: String,
     },
-    /// Arithmetic on points would overflow.
-    #[error("event {event}: points overflow")]
+    /// Arithmetic would overflow: points beyond an `i64`, or amounts summed into a tier metric
+    /// beyond a decimal.
+    #[error("event {event}: arithmetic overflow (points beyond a 64-bit integer, or amounts beyond a decimal)")]
     Overflow {
         /// The event id.
         event: String,

@@ -155,6 +155,46 @@ fn overflowing_points_are_an_error_not_a_wrap() {
     assert_eq!(code, "overflow");
 }
 
+/// A spend-based tier metric that a decimal cannot hold: a typed overflow error that changes
+/// nothing, not a panic (it was one). Over a rolling window, days that each hold a large
+/// spend add up beyond a decimal: the sum saturates, which compares with every threshold as
+/// the true sum would (the top tier).
+#[test]
+fn a_tier_metric_beyond_a_decimal_is_an_error_not_a_panic() {
+    let huge = "50000000000000000000000000000"; // 5 × 10^28: two of them pass Decimal::MAX
+    let purchase = |id: &str, at: &str| {
+        format!(
+            r#"{{"type":"purchase","id":"{id}","member":"m1","at":"{at}","lines":[{{"sku":"A","category":"coffee","amount":"{huge}"}}]}}"#
+        )
+    };
+    for window in [
+        "window = \"calendar_year\"",
+        "window = { rolling = { days = 30 } }",
+    ] {
+        let mut b = with(&[
+            ("base_rate = 1 ", "base_rate = 0 "),
+            ("metric = \"points_earned\"", "metric = \"spend\""),
+            ("window = \"calendar_year\"", window),
+        ]);
+        enroll(&mut b, "e1", "m1", "2026-01-10T15:00:00Z");
+        ok(&mut b, &purchase("p1", "2026-01-11T15:00:00Z"));
+        // The same day (the same window either way): beyond a decimal.
+        let code = rejected(&mut b, &purchase("p2", "2026-01-11T16:00:00Z"));
+        assert_eq!(code, "overflow", "{window}");
+        // The next day: a new day of a rolling window (its sum saturates); the same
+        // calendar year (an overflow again).
+        let next = b.apply(&event(&purchase("p3", "2026-01-12T15:00:00Z")));
+        if window.contains("rolling") {
+            assert!(next.is_ok(), "{next:?}");
+            let top = b.balance(&pointbook::MemberId::new("m1")).unwrap().tier;
+            assert_eq!(top, "gold", "{window}");
+        } else {
+            assert_eq!(next.map_err(|e| e.code()).err(), Some("overflow"));
+        }
+        assert!(b.verify().is_ok());
+    }
+}
+
 // ---- time order ---------------------------------------------------------------------------
 
 #[test]
