@@ -881,3 +881,140 @@ proptest! {
         prop_assert_eq!(event.to_json(), serde_json::to_string(&event).unwrap());
     }
 }
+
+/// Programs for the extreme-value streams: the variants above, every example program, and a
+/// spend metric that points cannot stop first (no base rate).
+fn extreme_program(i: usize) -> Program {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/programs/");
+    match i {
+        0..=3 => program(i as u8),
+        4 => {
+            Program::parse(&std::fs::read_to_string(format!("{dir}northwind-retail.toml")).unwrap())
+                .unwrap()
+        }
+        5 => Program::parse(
+            &std::fs::read_to_string(format!("{dir}corner-cafe-punch-card.toml")).unwrap(),
+        )
+        .unwrap(),
+        _ => Program::from_toml(
+            &program_text(1)
+                .replace("base_rate = 1 ", "base_rate = 0 ")
+                .replace("metric = \"points_earned\"", "metric = \"spend\""),
+        )
+        .unwrap(),
+    }
+}
+
+/// Amounts from a cent to the largest a decimal holds (all valid in USD).
+const EXTREME_AMOUNTS: &[&str] = &[
+    "0.01",
+    "4.75",
+    "99999999999999999.99",
+    "50000000000000000000000000000",
+    "792281625142643375935439503.35",
+    "79228162514264337593543950335",
+];
+
+/// Points from one to the ends of an `i64`.
+const EXTREME_POINTS: &[i64] = &[
+    1,
+    1000,
+    1 << 40,
+    1 << 62,
+    i64::MAX,
+    -(1 << 62),
+    -i64::MAX,
+    i64::MIN,
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, .. ProptestConfig::default() })]
+
+    /// Valid events carrying the largest numbers a field takes, under every kind of program:
+    /// each is applied or rejected with a typed error (a rejection changes nothing), never a
+    /// panic; the book keeps its invariants; quoting, progress and analysis do not panic
+    /// either.
+    #[test]
+    fn extreme_numbers_never_panic(
+        which in 0usize..7,
+        steps in proptest::collection::vec(
+            (0u8..6, 0u8..3, 0usize..8, 0usize..6, 0u32..400),
+            1..40,
+        ),
+    ) {
+        let program = extreme_program(which);
+        let mut book = Book::new(program.clone());
+        let mut events = Vec::new();
+        let mut day = 0u32;
+        let mut purchases = Vec::new();
+        for m in 0..3 {
+            events.push(format!(
+                r#"{{"type":"enroll","id":"e{m}","member":"m{m}","at":"2026-01-01T12:00:00Z","birthday":"1990-02-0{}"}}"#,
+                m + 1
+            ));
+        }
+        for (i, (kind, m, p, a, gap)) in steps.into_iter().enumerate() {
+            day += gap;
+            let at = (chrono::DateTime::parse_from_rfc3339("2026-01-02T12:00:00Z").unwrap()
+                + chrono::Duration::hours(i64::from(day)))
+            .with_timezone(&chrono::Utc)
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let (amount, points) = (EXTREME_AMOUNTS[a], EXTREME_POINTS[p]);
+            let item = ITEMS[a % ITEMS.len()];
+            events.push(match kind {
+                0 => {
+                    purchases.push((m, i));
+                    format!(
+                        r#"{{"type":"purchase","id":"x{i}","member":"m{m}","at":"{at}","lines":[{{"sku":"{}","category":"{}","amount":"{amount}","quantity":{}}},{{"sku":"B","category":"pastry","amount":"{amount}"}}]}}"#,
+                        item.0, item.1, p + 1
+                    )
+                }
+                1 => format!(
+                    r#"{{"type":"adjust","id":"x{i}","member":"m{m}","at":"{at}","points":{points},"reason":"x","allow_negative":{}}}"#,
+                    p % 2 == 0
+                ),
+                2 => format!(
+                    r#"{{"type":"transfer","id":"x{i}","member":"m{m}","to":"m{}","at":"{at}","points":{points}}}"#,
+                    (m + 1) % 3
+                ),
+                3 => match purchases.get(p % purchases.len().max(1)) {
+                    Some((pm, pi)) => format!(
+                        r#"{{"type":"refund","id":"x{i}","member":"m{pm}","at":"{at}","purchase":"x{pi}","lines":[{{"sku":"B","amount":"{amount}"}}]}}"#
+                    ),
+                    None => format!(r#"{{"type":"advance","id":"x{i}","at":"{at}"}}"#),
+                },
+                4 => format!(
+                    r#"{{"type":"redeem","id":"x{i}","member":"m{m}","at":"{at}","reward":"{}","hold":{}}}"#,
+                    REWARDS[p % REWARDS.len()],
+                    p % 2 == 0
+                ),
+                _ => format!(r#"{{"type":"advance","id":"x{i}","at":"{at}"}}"#),
+            });
+        }
+        let mut parsed = Vec::new();
+        for json in &events {
+            let event = Event::from_json(json).unwrap();
+            let before = book.digest();
+            if book.apply(&event).is_err() {
+                prop_assert_eq!(book.digest(), before, "rejected but changed: {}", json);
+            }
+            parsed.push(event);
+        }
+        prop_assert!(book.verify().is_ok(), "{:?}", book.verify());
+        let at = book.clock().unwrap();
+        for m in 0..3 {
+            let id = pointbook::MemberId::new(format!("m{m}"));
+            let _ = book.progress(&id, at);
+            let _ = book.balance(&id);
+            let quote = pointbook::event::Purchase::from_json(&format!(
+                r#"{{"id":"q","member":"m{m}","at":"{}","lines":[{{"sku":"A","category":"coffee","amount":"{}"}}]}}"#,
+                at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                EXTREME_AMOUNTS[m + 3]
+            ))
+            .unwrap();
+            let _ = book.quote(&quote);
+        }
+        let options = pointbook::analytics::Options::default();
+        prop_assert!(pointbook::analytics::analyze(program, &parsed, options).is_ok());
+    }
+}
