@@ -320,15 +320,12 @@ impl Rows {
     }
 
     fn effect(&mut self, event: &str, effect: &pointbook::Effect) {
+        // The detail as a JSON object with its keys sorted (a `Value`'s order).
         let detail = serde_json::to_value(effect).unwrap_or_default();
-        let field = |k: &str| detail.get(k).and_then(|v| v.as_str()).map(str::to_owned);
-        let at = field("at")
-            .and_then(|t| t.parse::<Instant>().ok())
-            .map(|t| t.timestamp_micros());
         self.e_event.append_value(event);
-        self.e_at.append_option(at);
-        self.e_type.append_option(field("type"));
-        self.e_member.append_option(field("member"));
+        self.e_at.append_value(effect.at().timestamp_micros());
+        self.e_type.append_value(effect.kind());
+        self.e_member.append_value(effect.member().as_str());
         self.e_detail.append_value(detail.to_string());
     }
 
@@ -350,11 +347,7 @@ impl Rows {
         self.p_to.append_value(ta);
         self.p_to_member.append_option(tm);
         self.p_points.append_value(points);
-        let reason = serde_json::to_value(reason)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        self.p_reason.append_value(reason);
+        self.p_reason.append_value(reason.name());
     }
 
     /// The outcome table's columns so far (the builders keep their rows).

@@ -549,7 +549,11 @@ pub(crate) fn merge_advance(parts: Vec<Outcome>) -> Option<Outcome> {
     let (mut postings, mut effects, mut explanation) = (Vec::new(), Vec::new(), Vec::new());
     let mut add = |o: &mut Outcome| -> Option<()> {
         runs(std::mem::take(&mut o.postings), member_of, &mut postings)?;
-        runs(std::mem::take(&mut o.effects), effect_member, &mut effects)?;
+        runs(
+            std::mem::take(&mut o.effects),
+            |e| Some(e.member()),
+            &mut effects,
+        )?;
         runs(
             std::mem::take(&mut o.explanation),
             |l| Some(&l.member),
@@ -568,20 +572,6 @@ pub(crate) fn merge_advance(parts: Vec<Outcome>) -> Option<Outcome> {
     merged.effects = ordered(effects);
     merged.explanation = ordered(explanation);
     Some(merged)
-}
-
-fn effect_member(e: &crate::Effect) -> Option<&MemberId> {
-    use crate::Effect::*;
-    Some(match e {
-        TierChanged { member, .. }
-        | TierAtRisk { member, .. }
-        | PointsExpired { member, .. }
-        | RewardIssued { member, .. }
-        | BonusAwarded { member, .. }
-        | HoldExpired { member, .. }
-        | PointsForfeited { member, .. }
-        | PointsForgiven { member, .. } => member,
-    })
 }
 
 /// SHA-256 of an event's canonical JSON.

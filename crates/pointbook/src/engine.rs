@@ -1062,10 +1062,12 @@ fn bonus(
     // The explanation covers what the event itself credits; a birthday is credited by the
     // clock passing it (catch-up), and its effect is its explanation.
     if kind != BonusKind::Birthday {
-        let name = serde_json::to_value(kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned));
-        j.explain(m, "bonus", name, Decimal::from(points));
+        j.explain(
+            m,
+            "bonus",
+            Some(kind.name().to_owned()),
+            Decimal::from(points),
+        );
     }
     if p.spec().bonuses.qualifying && p.tier_metric() == TierMetric::PointsEarned {
         add_metric(p, j, m, at, Decimal::from(points))?;

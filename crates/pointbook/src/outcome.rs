@@ -135,6 +135,30 @@ pub enum Reason {
     Forgive,
 }
 
+impl Reason {
+    /// The wire name (`"earn"`), as serde writes it.
+    ///
+    /// ```
+    /// assert_eq!(pointbook::outcome::Reason::Reversal.name(), "reversal");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            Reason::Earn => "earn",
+            Reason::Bonus => "bonus",
+            Reason::Mature => "mature",
+            Reason::Expire => "expire",
+            Reason::Reversal => "reversal",
+            Reason::Hold => "hold",
+            Reason::Release => "release",
+            Reason::Redeem => "redeem",
+            Reason::Adjust => "adjust",
+            Reason::Transfer => "transfer",
+            Reason::Forfeit => "forfeit",
+            Reason::Forgive => "forgive",
+        }
+    }
+}
+
 /// One movement of points from one account to another.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -166,6 +190,19 @@ pub enum BonusKind {
     Referrer,
     /// To the referee.
     Referee,
+}
+
+impl BonusKind {
+    /// The wire name (`"first_purchase"`), as serde writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            BonusKind::Signup => "signup",
+            BonusKind::Birthday => "birthday",
+            BonusKind::FirstPurchase => "first_purchase",
+            BonusKind::Referrer => "referrer",
+            BonusKind::Referee => "referee",
+        }
+    }
 }
 
 /// What the host should act on.
@@ -271,6 +308,61 @@ pub enum Effect {
     },
 }
 
+impl Effect {
+    /// The wire name of the effect's type (`"TierChanged"`), as serde writes it.
+    ///
+    /// ```
+    /// use pointbook::{Effect, MemberId, Points};
+    /// let e = Effect::PointsForgiven {
+    ///     member: MemberId::new("m1"),
+    ///     points: Points::new(5),
+    ///     at: chrono::DateTime::UNIX_EPOCH,
+    /// };
+    /// assert_eq!((e.kind(), e.member().as_str()), ("PointsForgiven", "m1"));
+    /// assert_eq!(e.at(), chrono::DateTime::UNIX_EPOCH);
+    /// ```
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Effect::TierChanged { .. } => "TierChanged",
+            Effect::TierAtRisk { .. } => "TierAtRisk",
+            Effect::PointsExpired { .. } => "PointsExpired",
+            Effect::RewardIssued { .. } => "RewardIssued",
+            Effect::BonusAwarded { .. } => "BonusAwarded",
+            Effect::HoldExpired { .. } => "HoldExpired",
+            Effect::PointsForfeited { .. } => "PointsForfeited",
+            Effect::PointsForgiven { .. } => "PointsForgiven",
+        }
+    }
+
+    /// The member the effect is about.
+    pub fn member(&self) -> &MemberId {
+        match self {
+            Effect::TierChanged { member, .. }
+            | Effect::TierAtRisk { member, .. }
+            | Effect::PointsExpired { member, .. }
+            | Effect::RewardIssued { member, .. }
+            | Effect::BonusAwarded { member, .. }
+            | Effect::HoldExpired { member, .. }
+            | Effect::PointsForfeited { member, .. }
+            | Effect::PointsForgiven { member, .. } => member,
+        }
+    }
+
+    /// When it happened.
+    pub fn at(&self) -> Instant {
+        match self {
+            Effect::TierChanged { at, .. }
+            | Effect::TierAtRisk { at, .. }
+            | Effect::PointsExpired { at, .. }
+            | Effect::RewardIssued { at, .. }
+            | Effect::BonusAwarded { at, .. }
+            | Effect::HoldExpired { at, .. }
+            | Effect::PointsForfeited { at, .. }
+            | Effect::PointsForgiven { at, .. } => *at,
+        }
+    }
+}
+
 /// One line of an explanation: a contribution with its exact value.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -367,4 +459,89 @@ pub struct ProgressStep {
     /// Metric still needed (a decimal string).
     #[serde(with = "decimal_string")]
     pub needed: Decimal,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serde_name<T: Serialize>(value: &T) -> Option<String> {
+        serde_json::to_value(value)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+    }
+
+    /// The names written without serde are serde's, for every variant.
+    #[test]
+    fn names_are_serdes() {
+        use Reason::*;
+        for r in [
+            Earn, Bonus, Mature, Expire, Reversal, Hold, Release, Redeem, Adjust, Transfer,
+            Forfeit, Forgive,
+        ] {
+            assert_eq!(Some(r.name().to_owned()), serde_name(&r));
+        }
+        use BonusKind::*;
+        for b in [Signup, Birthday, FirstPurchase, Referrer, Referee] {
+            assert_eq!(Some(b.name().to_owned()), serde_name(&b));
+        }
+        let (member, at) = (MemberId::new("m1"), Instant::UNIX_EPOCH);
+        let (points, id) = (Points::new(1), EventId::new("e1"));
+        let effects = [
+            Effect::TierChanged {
+                member: member.clone(),
+                from: "a".into(),
+                to: "b".into(),
+                at,
+            },
+            Effect::TierAtRisk {
+                member: member.clone(),
+                tier: "b".into(),
+                falls_to: "a".into(),
+                window_ends: at,
+                at,
+            },
+            Effect::PointsExpired {
+                member: member.clone(),
+                points,
+                source: id.clone(),
+                at,
+            },
+            Effect::RewardIssued {
+                member: member.clone(),
+                reward: "r".into(),
+                redemption: id.clone(),
+                code: "c".into(),
+                at,
+            },
+            Effect::BonusAwarded {
+                member: member.clone(),
+                bonus: Signup,
+                points,
+                at,
+            },
+            Effect::HoldExpired {
+                member: member.clone(),
+                redemption: id,
+                points,
+                at,
+            },
+            Effect::PointsForfeited {
+                member: member.clone(),
+                points,
+                at,
+            },
+            Effect::PointsForgiven {
+                member: member.clone(),
+                points,
+                at,
+            },
+        ];
+        for e in effects {
+            let v = serde_json::to_value(&e).unwrap_or_default();
+            assert_eq!(v["type"].as_str(), Some(e.kind()));
+            assert_eq!(v["member"].as_str(), Some(e.member().as_str()));
+            assert_eq!(e.at(), at);
+        }
+    }
 }
