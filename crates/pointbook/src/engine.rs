@@ -684,27 +684,32 @@ impl<'a> Txn<'a> {
         if let Some(clock) = book_clock {
             check_late(self.p, &self.j, at, clock)?;
         }
-        // One pass over the book: each member behind the instant, in member order (postings
-        // and effects are written in that order), copied only if something falls due.
-        let mut behind: Vec<&'a Member> = self
-            .state
-            .members
-            .values()
-            .map(|m| &**m)
-            .filter(|m| !m.closed && m.clock < at)
-            .collect();
-        behind.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        let (due, idle): (Vec<&Member>, Vec<&Member>) = behind
-            .into_iter()
-            .partition(|m| next_due(self.p, m).is_some_and(|d| d <= at));
+        // One pass over the book: each member behind the instant is either due (copied and
+        // brought up to date) or idle (only its clock moves, in any order).
+        let mut due: Vec<(MemberId, &'a Member)> = Vec::new();
+        let mut idle: Vec<MemberId> = Vec::new();
+        for m in self.state.members.values() {
+            if m.closed || m.clock >= at {
+                continue;
+            }
+            if next_due(self.p, m).is_some_and(|d| d <= at) {
+                due.push((m.id.clone(), m));
+            } else {
+                idle.push(m.id.clone());
+            }
+        }
+        // Due members in member order (postings and effects are written in that order),
+        // sorted by copies of their ids: a short id is inline, so comparing two does not
+        // reach into the members.
+        due.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         self.members.reserve_exact(due.len());
-        for m in due {
+        for (_, m) in due {
             let mut m = Box::new(m.clone());
             catch_up(self.p, &mut self.j, &mut m, at)?;
             // Caught up to `at`, its clock: `close_member` would find nothing more due.
             self.put_caught_up(m);
         }
-        self.clock_moves = idle.into_iter().map(|m| m.id.clone()).collect();
+        self.clock_moves = idle;
         Ok(())
     }
 
