@@ -138,21 +138,35 @@ impl Serialize for Events {
     }
 }
 
+/// Read entry by entry: each outcome is encoded as soon as it is read, so a large snapshot
+/// never holds all its outcomes as structs at once.
 impl<'de> Deserialize<'de> for Events {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let entries = Map::<EventId, RecordedIn>::deserialize(d)?;
-        let mut events = Events::default();
-        events.reserve(entries.len());
-        for (id, r) in entries {
-            if r.outcome.event != id {
-                return Err(serde::de::Error::custom(format!(
-                    "the outcome recorded for event {id} is the outcome of {}",
-                    r.outcome.event
-                )));
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Events;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object from event id to hash and outcome")
             }
-            events.insert(Recorded::new(r.hash, &r.outcome));
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Events, A::Error> {
+                let mut events = Events::default();
+                events.reserve(map.size_hint().unwrap_or(0));
+                while let Some((id, r)) = map.next_entry::<EventId, RecordedIn>()? {
+                    if r.outcome.event != id {
+                        return Err(serde::de::Error::custom(format!(
+                            "the outcome recorded for event {id} is the outcome of {}",
+                            r.outcome.event
+                        )));
+                    }
+                    events.insert(Recorded::new(r.hash, &r.outcome));
+                }
+                Ok(events)
+            }
         }
-        Ok(events)
+        d.deserialize_map(Visitor)
     }
 }
 
@@ -298,15 +312,29 @@ impl Serialize for Purchases {
     }
 }
 
+/// Read pair by pair, each record packed as soon as it is read.
 impl<'de> Deserialize<'de> for Purchases {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut purchases = Purchases::default();
-        for ((member, purchase), record) in
-            Vec::<((MemberId, EventId), PurchaseRecord)>::deserialize(d)?
-        {
-            purchases.insert(member, purchase, &record);
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Purchases;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a sequence of [[member, purchase], record] pairs")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Purchases, A::Error> {
+                let mut purchases = Purchases::default();
+                while let Some(((member, purchase), record)) =
+                    seq.next_element::<((MemberId, EventId), PurchaseRecord)>()?
+                {
+                    purchases.insert(member, purchase, &record);
+                }
+                Ok(purchases)
+            }
         }
-        Ok(purchases)
+        d.deserialize_seq(Visitor)
     }
 }
 
