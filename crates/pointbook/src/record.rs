@@ -310,7 +310,12 @@ struct Writer<'a> {
 }
 
 impl<'a> Writer<'a> {
-    fn unsigned(&mut self, mut v: u64) {
+    fn unsigned(&mut self, v: u64) {
+        self.varint(u128::from(v));
+    }
+
+    /// LEB128: seven bits a byte, the high bit set on every byte but the last.
+    fn varint(&mut self, mut v: u128) {
         while v >= 0x80 {
             self.out.push((v as u8) | 0x80);
             v >>= 7;
@@ -327,12 +332,7 @@ impl<'a> Writer<'a> {
     fn decimal(&mut self, d: &Decimal) {
         self.out
             .push(u8::from(d.is_sign_negative()) << 7 | (d.scale() as u8 & 0x7f));
-        let mut v = d.mantissa().unsigned_abs();
-        while v >= 0x80 {
-            self.out.push((v as u8) | 0x80);
-            v >>= 7;
-        }
-        self.out.push(v as u8);
+        self.varint(d.mantissa().unsigned_abs());
     }
 
     /// A name: its number (1-based) among the `known` ones, or 0 and the text.
@@ -504,10 +504,15 @@ impl<'b> Reader<'b> {
     }
 
     fn unsigned(&mut self) -> Result<u64, Corrupt> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
+        u64::try_from(self.varint(64)?).map_err(|_| Corrupt("varint too long"))
+    }
+
+    /// A varint of at most `bits` bits (rounded up to whole bytes of seven).
+    fn varint(&mut self, bits: u32) -> Result<u128, Corrupt> {
+        let mut v = 0u128;
+        for shift in (0..bits).step_by(7) {
             let b = self.byte()?;
-            v |= u64::from(b & 0x7f) << shift;
+            v |= u128::from(b & 0x7f) << shift;
             if b < 0x80 {
                 return Ok(v);
             }
@@ -531,19 +536,12 @@ impl<'b> Reader<'b> {
 
     fn decimal(&mut self) -> Result<Decimal, Corrupt> {
         let head = self.byte()?;
-        let mut magnitude = 0u128;
-        for shift in (0..98).step_by(7) {
-            let b = self.byte()?;
-            magnitude |= u128::from(b & 0x7f) << shift;
-            if b < 0x80 {
-                let mantissa = i128::try_from(magnitude).map_err(|_| Corrupt("decimal"))?;
-                let mut d = Decimal::try_from_i128_with_scale(mantissa, u32::from(head & 0x7f))
-                    .map_err(|_| Corrupt("decimal"))?;
-                d.set_sign_negative(head & 0x80 != 0);
-                return Ok(d);
-            }
-        }
-        Err(Corrupt("decimal too long"))
+        // A 96-bit mantissa: fourteen bytes of seven bits.
+        let mantissa = i128::try_from(self.varint(96)?).map_err(|_| Corrupt("decimal"))?;
+        let mut d = Decimal::try_from_i128_with_scale(mantissa, u32::from(head & 0x7f))
+            .map_err(|_| Corrupt("decimal"))?;
+        d.set_sign_negative(head & 0x80 != 0);
+        Ok(d)
     }
 
     /// A name written by [`Writer::known`]: shared if it is one of `known`.
