@@ -127,6 +127,33 @@ def test_snapshot_restore_continue(program: pointbook.Program, book: pointbook.B
     assert restored.digest() == book.digest()
 
 
+def test_python_values_mean_their_wire_text(program: pointbook.Program) -> None:
+    """None is absent, tuples are arrays, any mapping is an object, Decimals and aware datetimes
+    are written in the wire format: a dict event means exactly what its JSON text means."""
+    from types import MappingProxyType
+
+    as_python = {
+        "type": "purchase", "id": "p1", "member": "m1", "channel": None,
+        "at": datetime(2026, 3, 14, 9, 30, tzinfo=pointbook_tz("America/New_York")),
+        "lines": (
+            {"sku": "LATTE", "category": "coffee", "amount": Decimal("4.75"), "quantity": None},
+            MappingProxyType({"sku": "CAKE", "category": "pastry", "amount": "3.50", "quantity": 2}),
+        ),
+    }
+    as_text = (
+        '{"type":"purchase","id":"p1","member":"m1","at":"2026-03-14T13:30:00Z","lines":['
+        '{"sku":"LATTE","category":"coffee","amount":"4.75"},'
+        '{"sku":"CAKE","category":"pastry","amount":"3.50","quantity":2}]}'
+    )
+    books = [pointbook.Book(program), pointbook.Book(program)]
+    for b in books:
+        enroll(b)
+    outcomes = [books[0].apply(as_python), books[1].apply(as_text)]
+    assert outcomes[0].points == 11  # 4.75 + 3.50, the pastry doubled: 11.75, rounded down
+    assert outcomes[0].to_dict() == outcomes[1].to_dict()
+    assert books[0].digest() == books[1].digest()
+
+
 def pointbook_tz(name: str) -> timezone:
     from zoneinfo import ZoneInfo
 

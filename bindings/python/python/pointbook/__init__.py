@@ -123,11 +123,20 @@ def _wire(value: Any) -> Any:
 
 def _drop_none(value: Any) -> Any:
     """``None`` means absent, as a null does in an event table."""
-    if isinstance(value, Mapping):
+    kind = type(value)
+    # Plain text and numbers first: an ABC check (``Mapping``) costs far more than these.
+    if kind is str or kind is int or kind is float or kind is bool:
+        return value
+    if kind is dict or isinstance(value, Mapping):
         return {k: _drop_none(v) for k, v in value.items() if v is not None}
     if isinstance(value, (list, tuple)):
         return [_drop_none(v) for v in value]
     return value
+
+
+# One encoder for every event (``json.dumps`` with options builds a new one per call); the
+# same output as ``json.dumps(value, default=_wire, separators=(",", ":"))``.
+_encode = _json.JSONEncoder(default=_wire, separators=(",", ":")).encode
 
 
 def _to_json(event: Event) -> str:
@@ -138,7 +147,7 @@ def _to_json(event: Event) -> str:
             f"event ?: an event is a dict in the wire format, not {type(event).__name__}"
         )
     try:
-        return _json.dumps(_drop_none(event), default=_wire, separators=(",", ":"))
+        return _encode(_drop_none(event))
     except (_Naive, TypeError, ValueError) as e:
         raise InvalidEvent(f"event {event.get('id', '?')}: {e}") from None
 
