@@ -244,8 +244,9 @@ fn program_ref<'a>(program: *const pb_program) -> Outcome<&'a pb_program> {
         .map_or_else(|| fail(pb_status::PB_NULL_ARGUMENT, "program is NULL"), Ok)
 }
 
-/// A poisoned lock means a panic was caught while the book was held; the core commits only
-/// after an event fully succeeded, so the book is still whole. Check it, then go on.
+/// A poisoned lock means a panic was caught while the book was held; an event that does not
+/// complete, panic included, leaves the book as it was (the core undoes its changes to
+/// members as the panic unwinds), so the book is still whole. Go on with it.
 fn recover<G>(r: Result<G, std::sync::PoisonError<G>>, book: &pb_book) -> Outcome<G> {
     match r {
         Ok(g) => Ok(g),

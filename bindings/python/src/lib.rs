@@ -48,7 +48,8 @@ fn guard<T>(f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // The core commits only after an event succeeded: a poisoned lock still holds a whole book.
+    // An event that does not complete, panic included, leaves the book as it was (the core
+    // undoes its changes as the panic unwinds): a poisoned lock still holds a whole book.
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 

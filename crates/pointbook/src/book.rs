@@ -1,6 +1,6 @@
 //! The book: the state of one program, changed only by events.
 
-use crate::engine::{self, Txn};
+use crate::engine::{self, Done, Members, Txn};
 use crate::error::{Error, Result};
 use crate::event::{Advance, Event, Purchase};
 use crate::ids::{EventId, MemberId};
@@ -130,16 +130,28 @@ impl Book {
                 event: event.id().to_string(),
             });
         }
-        let mut tx = Txn::new(&self.program, &self.state, event.id().clone());
-        tx.run(event, book_clock)?;
-        let Txn {
-            mut j,
+        let State {
             members,
+            purchases: records,
+            totals,
+            reward_usage,
+            ..
+        } = &mut self.state;
+        let mut tx = Txn::new(
+            &self.program,
+            Members::new(members, true),
+            records,
+            *totals,
+            reward_usage,
+            event.id().clone(),
+        );
+        // A rejected event: dropping the transaction puts its members back.
+        tx.run(event, book_clock)?;
+        let Done {
+            mut j,
             purchases,
             erased,
-            clock_moves,
-            ..
-        } = tx;
+        } = tx.commit();
         let totals = j.totals;
         // The usage the event changed, if it did (the journal otherwise only borrowed it).
         let usage = match std::mem::take(&mut j.reward_usage) {
@@ -148,20 +160,11 @@ impl Book {
         };
         let outcome = outcome_of(event.id(), event.kind(), event.at(), j);
         let recorded = Recorded::new(hash, &outcome);
-        self.state
-            .members
-            .extend(members.into_iter().map(|m| (m.id.clone(), m)));
         for ((member, purchase), record) in purchases {
             self.state.purchases.insert(member, purchase, &record);
         }
         for member in &erased {
             self.state.purchases.erase(member);
-        }
-        let at = event.at();
-        for id in clock_moves {
-            if let Some(m) = self.state.members.get_mut(&id) {
-                m.clock = m.clock.max(at);
-            }
         }
         self.state.totals = totals;
         if let Some(usage) = usage {
@@ -188,7 +191,24 @@ impl Book {
     /// What a purchase would do, without doing it: what a till shows before payment.
     /// The purchase's id is not checked for reuse.
     pub fn quote(&self, purchase: &Purchase) -> Result<Outcome> {
-        let mut tx = Txn::new(&self.program, &self.state, purchase.id.clone());
+        // Copies of the members a purchase may change: its member, and its referrer.
+        let mut copies = crate::state::Map::default();
+        if let Some(m) = self.state.members.get(&purchase.member) {
+            if let Some(r) = m.referred_by.as_ref() {
+                if let Some(r) = self.state.members.get(r) {
+                    copies.insert(r.id.clone(), r.clone());
+                }
+            }
+            copies.insert(m.id.clone(), m.clone());
+        }
+        let mut tx = Txn::new(
+            &self.program,
+            Members::new(&mut copies, false),
+            &self.state.purchases,
+            self.state.totals,
+            &self.state.reward_usage,
+            purchase.id.clone(),
+        );
         tx.quote(purchase)?;
         Ok(outcome_of(&purchase.id, "purchase", purchase.at, tx.j))
     }
@@ -591,5 +611,66 @@ fn outcome_of(event: &EventId, kind: &'static str, at: Instant, j: Journal) -> O
         postings: j.postings,
         effects: j.effects,
         explanation: j.explanation,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::samples::BEAN_AND_LEAF;
+
+    fn book() -> Book {
+        let program = Program::from_toml(BEAN_AND_LEAF).unwrap_or_else(|e| panic!("{e}"));
+        let mut book = Book::new(program);
+        for e in [
+            r#"{"type":"enroll","id":"e1","member":"m1","at":"2026-01-10T15:00:00Z"}"#,
+            r#"{"type":"purchase","id":"p1","member":"m1","at":"2026-02-01T15:00:00Z","lines":[{"sku":"BEANS","category":"coffee","amount":"100.00"}]}"#,
+        ] {
+            book.apply_json(e).unwrap_or_else(|e| panic!("{e}"));
+        }
+        book
+    }
+
+    /// Members are changed in place: an event that panics half-way (a bug, caught by a
+    /// binding) must leave them as they were, as a rejected event does.
+    #[test]
+    fn a_panic_while_applying_an_event_puts_its_members_back() {
+        let mut book = book();
+        let before = book.digest();
+        // Months later: the purchase's lot has matured and the signup lot expired by then.
+        let event = Event::from_json(
+            r#"{"type":"purchase","id":"p2","member":"m1","at":"2027-02-01T15:00:00Z","lines":[{"sku":"BEANS","category":"coffee","amount":"10.00"}]}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let mut seen = None;
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let State {
+                members,
+                purchases,
+                totals,
+                reward_usage,
+                ..
+            } = &mut book.state;
+            let mut tx = Txn::new(
+                &book.program,
+                Members::new(members, true),
+                purchases,
+                *totals,
+                reward_usage,
+                event.id().clone(),
+            );
+            let applied = tx.run(&event, None).map(|()| tx.j.points);
+            let m = tx.book.get(&"m1".into());
+            seen = Some((applied, m.map(|m| (m.available, m.pending, m.lots.len()))));
+            panic!("half-way through the event");
+        }));
+        // The event had changed the member in place: both earlier lots expired, one added.
+        assert_eq!(seen, Some((Ok(10), Some((0, 10, 1)))));
+        assert!(caught.is_err());
+        assert_eq!(book.digest(), before);
+        assert_eq!(book.verify(), Ok(()));
+        // And the book goes on as if nothing had been tried.
+        let outcome = book.apply(&event).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(outcome.points, 10);
     }
 }

@@ -1,6 +1,8 @@
 //! Applying events: catch-up of a member to an instant, and one handler per event type.
-//! Everything here works on copies inside a [`Txn`]; the book commits them only on success,
-//! so a rejected event changes nothing.
+//! A [`Txn`] changes the book's members in place, each touched member keeping an undo log
+//! ([`crate::undo`]); the book writes the rest (purchase records, totals, reward usage, the
+//! event's record) only on success, and a rejected event puts every member back, so it
+//! changes nothing.
 
 use crate::calendar::{add_days, day_number, same_day_in_year, Period};
 use crate::earning::{self, Basket, Earn};
@@ -9,7 +11,7 @@ use crate::event::{
     Adjust, Enroll, Event, Forget, Line, Purchase, Redeem, Refund, Settle, Transfer,
 };
 use crate::ids::{EventId, MemberId};
-use crate::ledger::{Acc, Journal};
+use crate::ledger::{Acc, Journal, Totals};
 use crate::member::{
     CapUse, Hold, Lot, Lots, Member, PurchaseRecord, Receipt, Redemption, RedemptionState,
     WindowEnd,
@@ -17,31 +19,144 @@ use crate::member::{
 use crate::outcome::{BonusKind, Effect, Reason};
 use crate::points::Points;
 use crate::program::{Downgrade, ExpiryPolicy, Program, Shortfall, TierMetric, TierWindow};
-use crate::state::State;
+use crate::state::{Map, Purchases};
+use crate::undo::UndoLog;
 use crate::{money, reward, Instant};
 use chrono::{Datelike, Duration};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
-/// A transaction: the members it touched (copies) and the journal. An event touches one or two
-/// members and purchase records (an `advance` many, each once), so they are kept in short
-/// vectors: no tree or table to allocate per event.
+/// The members of a book as a transaction changes them: in place, each member it touches with
+/// an undo log. Unless committed, dropping it puts every member back as it was: after a
+/// rejected event, and after a panic while applying one (the bindings catch panics and go on
+/// with the book).
+pub(crate) struct Members<'a> {
+    map: &'a mut Map<MemberId, Box<Member>>,
+    /// Members touched, each with an open undo log.
+    touched: Vec<MemberId>,
+    /// Members the event enrolled.
+    enrolled: Vec<MemberId>,
+    /// Whether touched members log their changes (a quote changes copies it then drops).
+    logging: bool,
+    committed: bool,
+}
+
+impl<'a> Members<'a> {
+    /// The members of a book, for one event; `logging: false` for copies that are dropped
+    /// afterwards.
+    pub fn new(map: &'a mut Map<MemberId, Box<Member>>, logging: bool) -> Self {
+        Members {
+            map,
+            touched: Vec::new(),
+            enrolled: Vec::new(),
+            logging,
+            committed: false,
+        }
+    }
+
+    fn contains(&self, id: &MemberId) -> bool {
+        self.map.contains_key(id)
+    }
+
+    /// A member as it stands in the transaction.
+    #[cfg(test)]
+    pub fn get(&self, id: &MemberId) -> Option<&Member> {
+        self.map.get(id).map(|m| &**m)
+    }
+
+    /// A member, to change (its undo log opened when the event first touches it).
+    fn touch(&mut self, j: &Journal, id: &MemberId) -> Result<&mut Member> {
+        let m = self.map.get_mut(id).ok_or_else(|| Error::UnknownMember {
+            event: ev(j),
+            member: id.to_string(),
+        })?;
+        if self.logging && m.begin_undo() {
+            self.touched.push(id.clone());
+        }
+        Ok(m)
+    }
+
+    /// Two different members at once (a transfer), both touched.
+    fn touch_two(&mut self, j: &Journal, a: &MemberId, b: &MemberId) -> Result<[&mut Member; 2]> {
+        if a == b {
+            return Err(invalid(j, "a member cannot transfer to itself"));
+        }
+        self.touch(j, a)?;
+        self.touch(j, b)?;
+        match self.map.get_disjoint_mut([a, b]) {
+            [Some(x), Some(y)] => Ok([x, y]),
+            _ => Err(Error::UnknownMember {
+                event: ev(j),
+                member: b.to_string(),
+            }),
+        }
+    }
+
+    /// Adds a member the event enrolls (removed again if the event is rejected).
+    fn enroll(&mut self, j: &Journal, m: Box<Member>) -> Result<&mut Member> {
+        match self.map.entry(m.id.clone()) {
+            std::collections::hash_map::Entry::Occupied(_) => Err(Error::MemberExists {
+                event: ev(j),
+                member: m.id.to_string(),
+            }),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                self.enrolled.push(m.id.clone());
+                Ok(v.insert(m))
+            }
+        }
+    }
+
+    /// Keeps every change the event made: closes the undo logs.
+    pub fn commit(mut self) {
+        for id in std::mem::take(&mut self.touched) {
+            if let Some(m) = self.map.get_mut(&id) {
+                m.commit();
+            }
+        }
+        self.committed = true;
+    }
+}
+
+impl Drop for Members<'_> {
+    fn drop(&mut self) {
+        if self.committed {
+            return;
+        }
+        for id in self.enrolled.drain(..) {
+            self.map.remove(&id);
+        }
+        for id in self.touched.drain(..) {
+            if let Some(m) = self.map.get_mut(&id) {
+                m.roll_back();
+            }
+        }
+    }
+}
+
+/// A transaction: the members it changes, the journal, and the writes the book makes if the
+/// event succeeds. An event touches one or two members and purchase records (an `advance`
+/// many members, each once), so the writes are kept in short vectors: no tree or table to
+/// allocate per event.
 pub(crate) struct Txn<'a> {
     pub p: &'a Program,
-    pub state: &'a State,
+    /// The book's members (a quote: copies of the ones it reads).
+    pub book: Members<'a>,
+    /// The book's purchase records, read only (this transaction's own are `purchases`).
+    records: &'a Purchases,
     pub j: Journal<'a>,
-    /// Copies of the members touched, boxed as the book holds them: committing one swaps a
-    /// pointer, and an advance's thousands of copies need no contiguous block.
-    #[allow(clippy::vec_box)]
-    pub members: Vec<Box<Member>>,
     /// Purchase records written by the transaction, each key once.
     pub purchases: Vec<((MemberId, EventId), PurchaseRecord)>,
     /// Members whose purchase records all go (`forget`).
     pub erased: Vec<MemberId>,
-    /// Members an `advance` only moves the clock of (nothing was due).
-    pub clock_moves: Vec<MemberId>,
     /// A quote: nothing will be committed, so no purchase record is written.
     quoting: bool,
+}
+
+/// What a committed transaction leaves for the book to write.
+pub(crate) struct Done<'a> {
+    pub j: Journal<'a>,
+    pub purchases: Vec<((MemberId, EventId), PurchaseRecord)>,
+    pub erased: Vec<MemberId>,
 }
 
 fn ev(j: &Journal) -> String {
@@ -49,96 +164,45 @@ fn ev(j: &Journal) -> String {
 }
 
 impl<'a> Txn<'a> {
-    pub fn new(p: &'a Program, state: &'a State, event: EventId) -> Self {
+    /// A transaction of `event` over a book's members, purchase records, totals and reward
+    /// usage.
+    pub fn new(
+        p: &'a Program,
+        book: Members<'a>,
+        records: &'a Purchases,
+        totals: Totals,
+        reward_usage: &'a BTreeMap<String, u64>,
+        event: EventId,
+    ) -> Self {
         Txn {
             p,
-            state,
-            j: Journal::new(event, state.totals, &state.reward_usage),
-            members: Vec::new(),
+            book,
+            records,
+            j: Journal::new(event, totals, reward_usage),
             purchases: Vec::new(),
             erased: Vec::new(),
-            clock_moves: Vec::new(),
             quoting: false,
         }
     }
 
-    fn purchase_record(&self, member: &MemberId, id: &EventId) -> Result<Option<PurchaseRecord>> {
-        if self.erased.contains(member) {
-            return Ok(None);
-        }
-        match self
-            .purchases
-            .iter()
-            .find(|((m, p), _)| m == member && p == id)
-        {
-            Some((_, r)) => Ok(Some(r.clone())),
-            None => self
-                .state
-                .purchases
-                .get(member, id)
-                .transpose()
-                .map_err(|err| Error::InvalidSnapshot {
-                    message: format!("purchase record of {id}: {err}"),
-                }),
+    /// Keeps the changes to the members and hands over the rest for the book to write.
+    pub fn commit(self) -> Done<'a> {
+        let Txn {
+            book,
+            j,
+            purchases,
+            erased,
+            ..
+        } = self;
+        book.commit();
+        Done {
+            j,
+            purchases,
+            erased,
         }
     }
 
-    /// Writes a purchase record.
-    fn set_purchase(&mut self, key: (MemberId, EventId), record: PurchaseRecord) {
-        match self.purchases.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, r)) => *r = record,
-            None => self.purchases.push((key, record)),
-        }
-    }
-
-    /// Takes a member out for changing (a copy on first touch).
-    fn take(&mut self, id: &MemberId) -> Result<Box<Member>> {
-        if let Some(i) = self.members.iter().position(|m| m.id == *id) {
-            return Ok(self.members.swap_remove(i));
-        }
-        self.state
-            .members
-            .get(id)
-            .cloned()
-            .ok_or_else(|| Error::UnknownMember {
-                event: ev(&self.j),
-                member: id.to_string(),
-            })
-    }
-
-    fn put(&mut self, m: Box<Member>) {
-        self.members.push(m);
-    }
-
-    /// Takes an open member and brings it up to `at`, rejecting late or closed ones.
-    fn open_member(&mut self, id: &MemberId, at: Instant) -> Result<Box<Member>> {
-        let mut m = self.take(id)?;
-        if m.closed {
-            return Err(Error::MemberClosed {
-                event: ev(&self.j),
-                member: id.to_string(),
-            });
-        }
-        check_late(self.p, &self.j, at, m.clock)?;
-        catch_up(self.p, &mut self.j, &mut m, at)?;
-        Ok(m)
-    }
-
-    /// Finishes with a member: anything now due happens, then it goes back.
-    fn close_member(&mut self, mut m: Box<Member>) -> Result<()> {
-        let clock = m.clock;
-        catch_up(self.p, &mut self.j, &mut m, clock)?;
-        self.put_caught_up(m);
-        Ok(())
-    }
-
-    /// Puts back a member with nothing due at its clock, without its emptied lots.
-    fn put_caught_up(&mut self, mut m: Box<Member>) {
-        m.lots.retain(|l| l.remaining > 0 || l.held > 0);
-        self.put(m);
-    }
-
-    /// What a purchase would do, on the copies (a quote: nothing is committed).
+    /// What a purchase would do, on copies of its members (a quote: nothing is committed).
     pub fn quote(&mut self, purchase: &Purchase) -> Result<()> {
         validate_head(&purchase.id, Some(&purchase.member), purchase.at)?;
         validate_basket(self.p, purchase)?;
@@ -146,7 +210,7 @@ impl<'a> Txn<'a> {
         self.purchase(purchase)
     }
 
-    /// Applies one event (already validated) to the copies.
+    /// Applies one event (already validated).
     pub fn run(&mut self, e: &Event, book_clock: Option<Instant>) -> Result<()> {
         validate_event(self.p, e)?;
         match e {
@@ -164,9 +228,7 @@ impl<'a> Txn<'a> {
     }
 
     fn enroll(&mut self, e: &Enroll, book_clock: Option<Instant>) -> Result<()> {
-        if self.members.iter().any(|m| m.id == e.member)
-            || self.state.members.contains_key(&e.member)
-        {
+        if self.book.contains(&e.member) {
             return Err(Error::MemberExists {
                 event: ev(&self.j),
                 member: e.member.to_string(),
@@ -179,8 +241,12 @@ impl<'a> Txn<'a> {
             if *r == e.member {
                 return Err(invalid(&self.j, "a member cannot refer itself"));
             }
-            let referrer = self.take(r)?;
-            self.put(referrer);
+            if !self.book.contains(r) {
+                return Err(Error::UnknownMember {
+                    event: ev(&self.j),
+                    member: r.to_string(),
+                });
+            }
         }
         let p = self.p;
         let mut m = Box::new(Member {
@@ -210,44 +276,32 @@ impl<'a> Txn<'a> {
             last_activity: e.at,
             at_risk_window: None,
             window_end: WindowEnd::default(),
+            undo: UndoLog::default(),
         });
         m.tier_window = window_key(p, &m, e.at);
         m.next_birthday = next_birthday(p, &m, e.at);
+        let j = &mut self.j;
+        let m = self.book.enroll(j, m)?;
         let signup = p.spec().bonuses.signup;
-        bonus(
-            p,
-            &mut self.j,
-            &mut m,
-            e.at,
-            signup,
-            BonusKind::Signup,
-            &e.id,
-        )?;
-        self.j.points = signup;
-        self.close_member(m)
+        bonus(p, j, m, e.at, signup, BonusKind::Signup, &e.id)?;
+        j.points = signup;
+        close(p, j, m)
     }
 
     fn purchase(&mut self, e: &Purchase) -> Result<()> {
         let p = self.p;
-        let mut m = self.open_member(&e.member, e.at)?;
+        let j = &mut self.j;
+        let mut m = open(p, j, &mut self.book, &e.member, e.at)?;
         let now = m.clock;
         let tier = m.tier_at(e.at);
         let caps = &m.caps;
-        let mut earn = compute_earn(
-            p,
-            &self.j,
-            &e.lines,
-            e.channel.as_deref(),
-            e.at,
-            tier,
-            &|rule| {
-                let used = caps
-                    .get(&cap_key(p, rule, e.at))
-                    .copied()
-                    .unwrap_or_default();
-                rule_cap(rule) - used
-            },
-        )?;
+        let mut earn = compute_earn(p, j, &e.lines, e.channel.as_deref(), e.at, tier, &|rule| {
+            let used = caps
+                .get(&cap_key(p, rule, e.at))
+                .copied()
+                .unwrap_or_default();
+            rule_cap(rule) - used
+        })?;
         let mut cap_left = BTreeMap::new();
         for (rule, used) in &earn.cap_used {
             let key = cap_key(p, rule, e.at);
@@ -261,37 +315,29 @@ impl<'a> Txn<'a> {
                 .map(rule_cap)
                 .unwrap_or_default();
             cap_left.insert(rule.clone(), cap - before);
+            m.save_cap(&key);
             m.caps.insert(key, before + *used);
         }
         for c in std::mem::take(&mut earn.lines) {
-            self.j.explain(&m, c.kind, c.name, c.points);
+            j.explain(m, c.kind, c.name, c.points);
         }
         let lot = if earn.points > 0 {
-            let seq = credit(
-                p,
-                &mut self.j,
-                &mut m,
-                e.at,
-                now,
-                earn.points,
-                Reason::Earn,
-                &e.id,
-                true,
-            )?;
+            let seq = credit(p, j, m, e.at, now, earn.points, Reason::Earn, &e.id, true)?;
             Some(seq)
         } else {
             None
         };
-        self.j.points = earn.points;
+        j.points = earn.points;
         let visit = earn.eligible > Decimal::ZERO;
         let metric = match p.tier_metric() {
             TierMetric::PointsEarned => Decimal::from(earn.points),
             TierMetric::Spend => earn.eligible,
             TierMetric::Visits => Decimal::from(u8::from(visit)),
         };
-        add_metric(p, &self.j, &mut m, e.at, metric)?;
+        add_metric(p, j, m, e.at, metric)?;
         if !self.quoting {
-            self.set_purchase(
+            set_purchase(
+                &mut self.purchases,
                 (m.id.clone(), e.id.clone()),
                 PurchaseRecord {
                     at: e.at,
@@ -311,8 +357,8 @@ impl<'a> Txn<'a> {
             m.first_purchase_done = true;
             bonus(
                 p,
-                &mut self.j,
-                &mut m,
+                j,
+                m,
                 now,
                 bonuses.first_purchase,
                 BonusKind::FirstPurchase,
@@ -322,61 +368,57 @@ impl<'a> Txn<'a> {
         if let (Some(referral), Some(referrer)) = (&bonuses.referral, m.referred_by.clone()) {
             if !m.referral_paid && visit && earn.eligible >= referral.min_spend {
                 m.referral_paid = true;
-                bonus(
-                    p,
-                    &mut self.j,
-                    &mut m,
-                    now,
-                    referral.referee,
-                    BonusKind::Referee,
-                    &e.id,
-                )?;
-                let mut r = self.take(&referrer)?;
+                bonus(p, j, m, now, referral.referee, BonusKind::Referee, &e.id)?;
+                let r = self.book.touch(j, &referrer)?;
                 if !r.closed {
                     let at = now.max(r.clock);
-                    catch_up(p, &mut self.j, &mut r, at)?;
-                    bonus(
-                        p,
-                        &mut self.j,
-                        &mut r,
-                        at,
-                        referral.referrer,
-                        BonusKind::Referrer,
-                        &e.id,
-                    )?;
+                    catch_up(p, j, r, at)?;
+                    bonus(p, j, r, at, referral.referrer, BonusKind::Referrer, &e.id)?;
                 }
-                self.put(r);
+                close_caught_up(r);
+                m = self.book.touch(j, &e.member)?;
             }
         }
-        upgrade_tier(p, &mut self.j, &mut m, now);
-        self.close_member(m)
+        upgrade_tier(p, j, m, now);
+        close(p, j, m)
     }
 
     fn refund(&mut self, e: &Refund) -> Result<()> {
         let p = self.p;
-        let mut m = self.open_member(&e.member, e.at)?;
+        let j = &mut self.j;
+        let m = open(p, j, &mut self.book, &e.member, e.at)?;
         let now = m.clock;
-        let Some(rec) = self.purchase_record(&m.id, &e.purchase)? else {
+        let Some(rec) = purchase_record(
+            self.records,
+            &self.purchases,
+            &self.erased,
+            &m.id,
+            &e.purchase,
+        )?
+        else {
             return Err(Error::UnknownPurchase {
-                event: ev(&self.j),
+                event: ev(j),
                 purchase: e.purchase.to_string(),
             });
         };
         if e.at < rec.at {
-            return Err(invalid(&self.j, "a refund cannot precede its purchase"));
+            return Err(invalid(j, "a refund cannot precede its purchase"));
         }
         let (channel, bought) = rec.receipt.read().map_err(|err| Error::InvalidSnapshot {
             message: format!("purchase record of {}: {err}", e.purchase),
         })?;
-        let lines = refund_lines(&self.j, &bought, e)?;
+        let lines = refund_lines(j, &bought, e)?;
         let left = rec.caps.left();
-        let earn = compute_earn(p, &self.j, &lines, channel, rec.at, rec.tier, &|rule| {
+        let earn = compute_earn(p, j, &lines, channel, rec.at, rec.tier, &|rule| {
             left.get(&rule.id).copied().unwrap_or_default()
         })?;
         let reverse = (rec.credited - earn.points).max(0);
         for (rule, old) in rec.caps.used() {
             let new = earn.cap_used.get(rule).copied().unwrap_or_default();
             let key = cap_key(p, rule, rec.at);
+            if m.caps.contains_key(&key) {
+                m.save_cap(&key);
+            }
             if let Some(used) = m.caps.get_mut(&key) {
                 *used = (*used - (*old - new)).max(Decimal::ZERO);
             }
@@ -387,24 +429,15 @@ impl<'a> Txn<'a> {
             TierMetric::Spend => rec.eligible - earn.eligible,
             TierMetric::Visits => Decimal::from(u8::from(rec.visit && !visit)),
         };
-        add_metric(p, &self.j, &mut m, rec.at, -metric)?;
-        self.j.explain(
-            &m,
+        add_metric(p, j, m, rec.at, -metric)?;
+        j.explain(
+            m,
             "reversal",
             Some(e.purchase.to_string()),
             Decimal::from(-reverse),
         );
-        take_back(
-            p,
-            &mut self.j,
-            &mut m,
-            now,
-            reverse,
-            rec.lot,
-            Reason::Reversal,
-            false,
-        )?;
-        self.j.points = -reverse;
+        take_back(p, j, m, now, reverse, rec.lot, Reason::Reversal, false)?;
+        j.points = -reverse;
         let receipt = Receipt::new(channel, &lines);
         let updated = PurchaseRecord {
             receipt,
@@ -414,17 +447,22 @@ impl<'a> Txn<'a> {
             visit,
             ..rec
         };
-        self.set_purchase((m.id.clone(), e.purchase.clone()), updated);
-        self.close_member(m)
+        set_purchase(
+            &mut self.purchases,
+            (m.id.clone(), e.purchase.clone()),
+            updated,
+        );
+        close(p, j, m)
     }
 
     fn redeem(&mut self, e: &Redeem) -> Result<()> {
         let p = self.p;
-        let mut m = self.open_member(&e.member, e.at)?;
+        let j = &mut self.j;
+        let m = open(p, j, &mut self.book, &e.member, e.at)?;
         let now = m.clock;
         let Some(r) = p.reward(&e.reward) else {
             return Err(Error::UnknownReward {
-                event: ev(&self.j),
+                event: ev(j),
                 reward: e.reward.clone(),
             });
         };
@@ -432,7 +470,7 @@ impl<'a> Txn<'a> {
         if let Some(min) = &r.min_tier {
             if p.level_index(min).is_some_and(|need| tier < need) {
                 return Err(Error::TierTooLow {
-                    event: ev(&self.j),
+                    event: ev(j),
                     reward: r.id.clone(),
                     required: min.clone(),
                     tier: level_name(p, tier),
@@ -449,29 +487,29 @@ impl<'a> Txn<'a> {
                 .count();
             if used >= limit.count as usize {
                 return Err(Error::LimitReached {
-                    event: ev(&self.j),
+                    event: ev(j),
                     reward: r.id.clone(),
                 });
             }
         }
-        let usage = self.j.reward_usage.get(&r.id).copied().unwrap_or(0);
+        let usage = j.reward_usage.get(&r.id).copied().unwrap_or(0);
         if r.stock.is_some_and(|s| usage >= s) {
             return Err(Error::OutOfStock {
-                event: ev(&self.j),
+                event: ev(j),
                 reward: r.id.clone(),
             });
         }
         if m.available < r.cost {
             return Err(Error::InsufficientPoints {
-                event: ev(&self.j),
+                event: ev(j),
                 member: m.id.to_string(),
                 available: m.available,
                 needed: r.cost,
             });
         }
-        let parts = take_fifo(&mut m, r.cost);
-        self.j.reward_usage.to_mut().insert(r.id.clone(), usage + 1);
-        self.j.points = -r.cost;
+        let parts = take_fifo(m, r.cost);
+        j.reward_usage.to_mut().insert(r.id.clone(), usage + 1);
+        j.points = -r.cost;
         m.last_activity = m.last_activity.max(e.at);
         if e.hold {
             for (seq, n) in &parts {
@@ -479,11 +517,10 @@ impl<'a> Txn<'a> {
                     l.held += n;
                 }
             }
-            self.j
-                .post(&mut m, now, Acc::Available, Acc::Held, r.cost, Reason::Hold)?;
-            self.j
-                .explain(&m, "hold", Some(r.id.clone()), Decimal::from(-r.cost));
+            j.post(m, now, Acc::Available, Acc::Held, r.cost, Reason::Hold)?;
+            j.explain(m, "hold", Some(r.id.clone()), Decimal::from(-r.cost));
             let minutes = Duration::minutes(i64::from(r.hold_minutes));
+            m.save_holds();
             m.holds.insert(
                 e.id.clone(),
                 Hold {
@@ -494,23 +531,23 @@ impl<'a> Txn<'a> {
                 },
             );
         } else {
-            self.j.post(
-                &mut m,
+            j.post(
+                m,
                 now,
                 Acc::Available,
                 Acc::Redeemed,
                 r.cost,
                 Reason::Redeem,
             )?;
-            self.j
-                .explain(&m, "redeem", Some(r.id.clone()), Decimal::from(-r.cost));
-            issue(p, &mut self.j, &m, &r.id, &e.id, now);
+            j.explain(m, "redeem", Some(r.id.clone()), Decimal::from(-r.cost));
+            issue(p, j, m, &r.id, &e.id, now);
         }
         let state = if e.hold {
             RedemptionState::Held
         } else {
             RedemptionState::Issued
         };
+        m.save_redemptions();
         m.redemptions.insert(
             e.id.clone(),
             Redemption {
@@ -519,127 +556,108 @@ impl<'a> Txn<'a> {
                 state,
             },
         );
-        self.close_member(m)
+        close(p, j, m)
     }
 
     fn settle(&mut self, e: &Settle, confirm: bool) -> Result<()> {
         let p = self.p;
-        let mut m = self.open_member(&e.member, e.at)?;
+        let j = &mut self.j;
+        let m = open(p, j, &mut self.book, &e.member, e.at)?;
         let now = m.clock;
         let Some(red) = m.redemptions.get(&e.redemption).cloned() else {
             return Err(Error::UnknownRedemption {
-                event: ev(&self.j),
+                event: ev(j),
                 redemption: e.redemption.to_string(),
             });
         };
-        let Some(hold) = m.holds.remove(&e.redemption) else {
+        let Some(hold) = m.holds.get(&e.redemption).cloned() else {
             return Err(Error::HoldNotActive {
-                event: ev(&self.j),
+                event: ev(j),
                 redemption: e.redemption.to_string(),
                 state: red.state.name().to_owned(),
             });
         };
+        m.save_holds();
+        m.holds.remove(&e.redemption);
         if confirm {
             for (seq, n) in &hold.parts {
                 if let Some(l) = m.lot_mut(*seq) {
                     l.held -= n;
                 }
             }
-            self.j.post(
-                &mut m,
+            j.post(
+                m,
                 now,
                 Acc::Held,
                 Acc::Redeemed,
                 hold.points,
                 Reason::Redeem,
             )?;
-            self.j
-                .explain(&m, "redeem", Some(red.reward.clone()), Decimal::ZERO);
-            issue(p, &mut self.j, &m, &red.reward, &e.redemption, now);
-            set_state(&mut m, &e.redemption, RedemptionState::Issued);
+            j.explain(m, "redeem", Some(red.reward.clone()), Decimal::ZERO);
+            issue(p, j, m, &red.reward, &e.redemption, now);
+            set_state(m, &e.redemption, RedemptionState::Issued);
         } else {
-            release(&mut self.j, &mut m, &hold, now)?;
-            self.j.points = hold.points;
-            self.j.explain(
-                &m,
+            release(j, m, &hold, now)?;
+            j.points = hold.points;
+            j.explain(
+                m,
                 "release",
                 Some(red.reward.clone()),
                 Decimal::from(hold.points),
             );
-            set_state(&mut m, &e.redemption, RedemptionState::Cancelled);
+            set_state(m, &e.redemption, RedemptionState::Cancelled);
         }
-        self.close_member(m)
+        close(p, j, m)
     }
 
     fn adjust(&mut self, e: &Adjust) -> Result<()> {
         let p = self.p;
-        let mut m = self.open_member(&e.member, e.at)?;
+        let j = &mut self.j;
+        let m = open(p, j, &mut self.book, &e.member, e.at)?;
         let now = m.clock;
         if e.points > 0 {
-            credit(
-                p,
-                &mut self.j,
-                &mut m,
-                e.at,
-                now,
-                e.points,
-                Reason::Adjust,
-                &e.id,
-                false,
-            )?;
+            credit(p, j, m, e.at, now, e.points, Reason::Adjust, &e.id, false)?;
         } else {
-            let need = e.points.checked_neg().ok_or_else(|| self.j.overflow())?;
+            let need = e.points.checked_neg().ok_or_else(|| j.overflow())?;
             if m.available < need && !e.allow_negative {
                 return Err(Error::InsufficientPoints {
-                    event: ev(&self.j),
+                    event: ev(j),
                     member: m.id.to_string(),
                     available: m.available,
                     needed: need,
                 });
             }
-            take_back(
-                p,
-                &mut self.j,
-                &mut m,
-                now,
-                need,
-                None,
-                Reason::Adjust,
-                true,
-            )?;
+            take_back(p, j, m, now, need, None, Reason::Adjust, true)?;
         }
-        self.j.points = e.points;
-        self.j.explain(
-            &m,
-            "adjust",
-            Some(e.reason.clone()),
-            Decimal::from(e.points),
-        );
-        self.close_member(m)
+        j.points = e.points;
+        j.explain(m, "adjust", Some(e.reason.clone()), Decimal::from(e.points));
+        close(p, j, m)
     }
 
     fn transfer(&mut self, e: &Transfer) -> Result<()> {
         let p = self.p;
+        let j = &mut self.j;
         if !p.spec().transfers.allowed {
-            return Err(Error::TransfersDisabled { event: ev(&self.j) });
+            return Err(Error::TransfersDisabled { event: ev(j) });
         }
         if e.to == e.member {
-            return Err(invalid(&self.j, "a member cannot transfer to itself"));
+            return Err(invalid(j, "a member cannot transfer to itself"));
         }
-        let mut from = self.open_member(&e.member, e.at)?;
-        let mut to = self.open_member(&e.to, e.at)?;
-        let now = from.clock.max(to.clock);
-        catch_up(p, &mut self.j, &mut from, now)?;
-        catch_up(p, &mut self.j, &mut to, now)?;
+        let from_clock = open(p, j, &mut self.book, &e.member, e.at)?.clock;
+        let to_clock = open(p, j, &mut self.book, &e.to, e.at)?.clock;
+        let now = from_clock.max(to_clock);
+        let [from, to] = self.book.touch_two(j, &e.member, &e.to)?;
+        catch_up(p, j, from, now)?;
+        catch_up(p, j, to, now)?;
         if from.available < e.points {
             return Err(Error::InsufficientPoints {
-                event: ev(&self.j),
+                event: ev(j),
                 member: from.id.to_string(),
                 available: from.available,
                 needed: e.points,
             });
         }
-        let parts = take_fifo(&mut from, e.points);
+        let parts = take_fifo(from, e.points);
         for (seq, n) in parts {
             let expires_at = from
                 .lots
@@ -661,66 +679,69 @@ impl<'a> Txn<'a> {
             to.next_lot += 1;
             to.insert_lot(lot);
         }
-        self.j.post_between(&mut from, &mut to, now, e.points)?;
-        self.j.points = -e.points;
-        self.j.explain(
-            &from,
+        j.post_between(from, to, now, e.points)?;
+        j.points = -e.points;
+        j.explain(
+            from,
             "transfer",
             Some(e.to.to_string()),
             Decimal::from(-e.points),
         );
-        self.j.explain(
-            &to,
+        j.explain(
+            to,
             "transfer",
             Some(e.member.to_string()),
             Decimal::from(e.points),
         );
-        settle_debt(&mut to);
-        self.close_member(from)?;
-        self.close_member(to)
+        settle_debt(to);
+        close(p, j, from)?;
+        close(p, j, to)
     }
 
     fn advance(&mut self, at: Instant, book_clock: Option<Instant>) -> Result<()> {
+        let p = self.p;
         if let Some(clock) = book_clock {
-            check_late(self.p, &self.j, at, clock)?;
+            check_late(p, &self.j, at, clock)?;
         }
-        // One pass over the book: each member behind the instant is either due (copied and
-        // brought up to date) or idle (only its clock moves, in any order).
-        let mut due: Vec<(MemberId, &'a Member)> = Vec::new();
-        let mut idle: Vec<MemberId> = Vec::new();
-        for m in self.state.members.values() {
-            if m.closed || m.clock >= at {
-                continue;
+        // Members behind the instant with something due by then are brought up to date, in
+        // member order (postings and effects are written in that order).
+        let mut due: Vec<MemberId> = self
+            .book
+            .map
+            .values()
+            .filter(|m| !m.closed && m.clock < at && next_due(p, m).is_some_and(|d| d <= at))
+            .map(|m| m.id.clone())
+            .collect();
+        due.sort_unstable();
+        self.book.touched.reserve(due.len());
+        let j = &mut self.j;
+        for id in &due {
+            let m = self.book.touch(j, id)?;
+            catch_up(p, j, m, at)?;
+            // Caught up to `at`, its clock: `close` would find nothing more due.
+            close_caught_up(m);
+        }
+        // Nothing can fail from here on, and the event is committed once this returns: the
+        // other members behind the instant only have their clocks moved, in place, with no
+        // undo log and no lookup.
+        for m in self.book.map.values_mut() {
+            if !m.closed && m.clock < at {
+                m.clock = at;
             }
-            if next_due(self.p, m).is_some_and(|d| d <= at) {
-                due.push((m.id.clone(), m));
-            } else {
-                idle.push(m.id.clone());
-            }
         }
-        // Due members in member order (postings and effects are written in that order),
-        // sorted by copies of their ids: a short id is inline, so comparing two does not
-        // reach into the members.
-        due.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        self.members.reserve_exact(due.len());
-        for (_, m) in due {
-            let mut m = Box::new(m.clone());
-            catch_up(self.p, &mut self.j, &mut m, at)?;
-            // Caught up to `at`, its clock: `close_member` would find nothing more due.
-            self.put_caught_up(m);
-        }
-        self.clock_moves = idle;
         Ok(())
     }
 
     fn forget(&mut self, e: &Forget) -> Result<()> {
-        let mut m = self.open_member(&e.member, e.at)?;
+        let j = &mut self.j;
+        let m = open(self.p, j, &mut self.book, &e.member, e.at)?;
         let now = m.clock;
+        m.save_holds();
         let holds = std::mem::take(&mut m.holds);
         let mut total = 0i64;
         for (id, hold) in holds {
-            self.j.post(
-                &mut m,
+            j.post(
+                m,
                 now,
                 Acc::Held,
                 Acc::Forfeited,
@@ -728,52 +749,39 @@ impl<'a> Txn<'a> {
                 Reason::Forfeit,
             )?;
             total += hold.points;
-            set_state(&mut m, &id, RedemptionState::Forfeited);
-            if let Some(u) = self.j.reward_usage.to_mut().get_mut(&hold.reward) {
+            set_state(m, &id, RedemptionState::Forfeited);
+            if let Some(u) = j.reward_usage.to_mut().get_mut(&hold.reward) {
                 *u = u.saturating_sub(1);
             }
         }
-        for l in std::mem::take(&mut *m.lots) {
+        for l in std::mem::take(m.lots_mut()) {
             let from = if l.matured {
                 Acc::Available
             } else {
                 Acc::Pending
             };
-            self.j.post(
-                &mut m,
-                now,
-                from,
-                Acc::Forfeited,
-                l.remaining,
-                Reason::Forfeit,
-            )?;
+            j.post(m, now, from, Acc::Forfeited, l.remaining, Reason::Forfeit)?;
             total += l.remaining;
         }
         if m.debt > 0 {
             let debt = m.debt;
-            self.j.post(
-                &mut m,
-                now,
-                Acc::Forgiven,
-                Acc::Available,
-                debt,
-                Reason::Forgive,
-            )?;
-            self.j.effects.push(Effect::PointsForgiven {
+            j.post(m, now, Acc::Forgiven, Acc::Available, debt, Reason::Forgive)?;
+            j.effects.push(Effect::PointsForgiven {
                 member: m.id.clone(),
                 points: Points::new(debt),
                 at: now,
             });
             m.debt = 0;
         }
-        self.j.effects.push(Effect::PointsForfeited {
+        j.effects.push(Effect::PointsForfeited {
             member: m.id.clone(),
             points: Points::new(total),
             at: now,
         });
-        self.j.points = -total;
-        self.j.explain(&m, "forfeit", None, Decimal::from(-total));
+        j.points = -total;
+        j.explain(m, "forfeit", None, Decimal::from(-total));
         m.closed = true;
+        m.save_personal();
         m.birthday = None;
         m.next_birthday = None;
         m.referred_by = None;
@@ -781,10 +789,79 @@ impl<'a> Txn<'a> {
         // Every purchase record of the member goes (written by this transaction or not).
         self.purchases.retain(|((owner, _), _)| *owner != m.id);
         self.erased.push(m.id.clone());
-        m.caps.clear();
-        m.metric.clear();
-        self.put(m);
+        m.clear_caps();
+        m.retain_metric(|_| false);
         Ok(())
+    }
+}
+
+/// Touches an open member and brings it up to `at`, rejecting late or closed ones.
+fn open<'m>(
+    p: &Program,
+    j: &mut Journal,
+    book: &'m mut Members,
+    id: &MemberId,
+    at: Instant,
+) -> Result<&'m mut Member> {
+    let m = book.touch(j, id)?;
+    if m.closed {
+        return Err(Error::MemberClosed {
+            event: ev(j),
+            member: id.to_string(),
+        });
+    }
+    check_late(p, j, at, m.clock)?;
+    catch_up(p, j, m, at)?;
+    Ok(m)
+}
+
+/// Finishes with a member: anything now due happens, then its emptied lots go.
+fn close(p: &Program, j: &mut Journal, m: &mut Member) -> Result<()> {
+    let clock = m.clock;
+    catch_up(p, j, m, clock)?;
+    close_caught_up(m);
+    Ok(())
+}
+
+/// Finishes with a member that has nothing due at its clock: its emptied lots go.
+fn close_caught_up(m: &mut Member) {
+    if m.lots.iter().any(|l| l.remaining == 0 && l.held == 0) {
+        m.lots_mut().retain(|l| l.remaining > 0 || l.held > 0);
+    }
+}
+
+/// A purchase record: as this transaction wrote it, or as the book holds it (none for an
+/// erased member).
+fn purchase_record(
+    records: &Purchases,
+    written: &[((MemberId, EventId), PurchaseRecord)],
+    erased: &[MemberId],
+    member: &MemberId,
+    id: &EventId,
+) -> Result<Option<PurchaseRecord>> {
+    if erased.contains(member) {
+        return Ok(None);
+    }
+    match written.iter().find(|((m, p), _)| m == member && p == id) {
+        Some((_, r)) => Ok(Some(r.clone())),
+        None => records
+            .get(member, id)
+            .transpose()
+            .map_err(|err| Error::InvalidSnapshot {
+                message: format!("purchase record of {id}: {err}"),
+            }),
+    }
+}
+
+/// Writes a purchase record.
+fn set_purchase(
+    written: &mut Vec<((MemberId, EventId), PurchaseRecord)>,
+    key: (MemberId, EventId),
+    record: PurchaseRecord,
+) {
+    match written.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, r)) => *r = record,
+        None => written.push((key, record)),
     }
 }
 
@@ -800,6 +877,7 @@ fn level_name(p: &Program, i: usize) -> String {
 }
 
 fn set_state(m: &mut Member, id: &EventId, state: RedemptionState) {
+    m.save_redemptions();
     if let Some(r) = m.redemptions.get_mut(id) {
         r.state = state;
     }
@@ -1148,7 +1226,14 @@ fn credit(
 fn take_fifo(m: &mut Member, points: i64) -> Vec<(u64, i64)> {
     let mut parts = Vec::new();
     let mut todo = points;
-    for l in m.lots.iter_mut().filter(|l| l.matured && l.remaining > 0) {
+    if todo == 0 {
+        return parts;
+    }
+    for l in m
+        .lots_mut()
+        .iter_mut()
+        .filter(|l| l.matured && l.remaining > 0)
+    {
         if todo == 0 {
             break;
         }
@@ -1162,17 +1247,23 @@ fn take_fifo(m: &mut Member, points: i64) -> Vec<(u64, i64)> {
 
 /// Points pay the debt first as they become available.
 fn settle_debt(m: &mut Member) {
-    if m.debt == 0 {
+    if m.debt == 0 || !m.lots.iter().any(|l| l.matured && l.remaining > 0) {
         return;
     }
-    for l in m.lots.iter_mut().filter(|l| l.matured && l.remaining > 0) {
-        let n = m.debt.min(l.remaining);
+    let mut debt = m.debt;
+    for l in m
+        .lots_mut()
+        .iter_mut()
+        .filter(|l| l.matured && l.remaining > 0)
+    {
+        let n = debt.min(l.remaining);
         l.remaining -= n;
-        m.debt -= n;
-        if m.debt == 0 {
+        debt -= n;
+        if debt == 0 {
             break;
         }
     }
+    m.debt = debt;
 }
 
 /// Takes points back to `issued`: from lot `own` first (pending or available), then
@@ -1189,7 +1280,7 @@ fn take_back(
     force_debt: bool,
 ) -> Result<()> {
     let mut todo = points;
-    if let Some(l) = own.and_then(|seq| m.lots.iter_mut().find(|l| l.seq == seq)) {
+    if let Some(l) = own.and_then(|seq| m.lot_mut(seq)) {
         let n = todo.min(l.remaining);
         l.remaining -= n;
         todo -= n;
@@ -1341,6 +1432,7 @@ fn add_metric(p: &Program, j: &Journal, m: &mut Member, at: Instant, by: Decimal
             return Ok(()); // already outside the window
         }
     }
+    m.save_metric(key);
     let v = m.metric.entry(key).or_default();
     *v = v.checked_add(by).ok_or_else(|| j.overflow())?;
     Ok(())
@@ -1404,13 +1496,13 @@ fn tier_boundary(p: &Program, j: &mut Journal, m: &mut Member, at: Instant) {
         None => {
             m.tier_window += 1;
             let w = m.tier_window;
-            m.metric.retain(|k, _| *k >= w - 1);
+            m.retain_metric(|k| k >= w - 1);
             formula(p, m, at)
         }
         Some(days) => {
             let day = day_number(p.calendar().date(at));
             m.tier_window = day;
-            m.metric.retain(|k, _| *k > day - days);
+            m.retain_metric(|k| k > day - days);
             level_for(p, rolling_sum(m, day, days))
         }
     };
@@ -1583,6 +1675,9 @@ fn step(
         .filter(|(_, h)| h.expires_at <= x)
         .map(|(id, _)| id.clone())
         .collect();
+    if !lapsed.is_empty() {
+        m.save_holds();
+    }
     for id in lapsed {
         if let Some(hold) = m.holds.remove(&id) {
             release(j, m, &hold, x)?;
@@ -1596,20 +1691,23 @@ fn step(
         }
     }
     let mut matured = 0i64;
-    for l in m
-        .lots
-        .iter_mut()
-        .filter(|l| !l.matured && l.matures_at <= x)
-    {
-        l.matured = true;
-        matured += l.remaining;
+    if m.lots.iter().any(|l| !l.matured && l.matures_at <= x) {
+        for l in m
+            .lots_mut()
+            .iter_mut()
+            .filter(|l| !l.matured && l.matures_at <= x)
+        {
+            l.matured = true;
+            matured += l.remaining;
+        }
     }
     j.post(m, x, Acc::Pending, Acc::Available, matured, Reason::Mature)?;
     settle_debt(m);
     let inactivity = inactivity_deadline(p, m);
+    let due = |l: &Lot| l.remaining > 0 && l.expires_at.or(inactivity).is_some_and(|e| e <= x);
     let mut expired = Vec::new();
-    for l in m.lots.iter_mut() {
-        if l.remaining > 0 && l.expires_at.or(inactivity).is_some_and(|e| e <= x) {
+    if m.lots.iter().any(due) {
+        for l in m.lots_mut().iter_mut().filter(|l| due(l)) {
             expired.push((l.source.clone(), l.remaining, l.matured));
             l.remaining = 0;
         }

@@ -22,6 +22,7 @@ pub mod program;
 mod record;
 mod reward;
 mod state;
+mod undo;
 
 pub use book::Book;
 pub use error::{Error, Result};

@@ -4,6 +4,7 @@ use crate::event::Line;
 use crate::ids::{EventId, MemberId};
 use crate::outcome::Reason;
 use crate::record;
+use crate::undo::UndoLog;
 use crate::Instant;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -47,31 +48,16 @@ impl Lot {
     }
 }
 
-/// A member's open lots. A copy has room for one more lot: members are copied to be changed
-/// (atomic rejection), and a purchase adds a lot, which would otherwise move the whole copy
-/// into a new allocation of twice the size, kept in the book after the commit.
-#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
+/// A member's open lots, in FIFO order. Read through `Deref`; changed only by
+/// [`Member::insert_lot`] and [`Member::lots_mut`], which logs them for undoing first.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub(crate) struct Lots(Vec<Lot>);
-
-impl Clone for Lots {
-    fn clone(&self) -> Self {
-        let mut lots = Vec::with_capacity(self.0.len() + 1);
-        lots.extend_from_slice(&self.0);
-        Lots(lots)
-    }
-}
+pub(crate) struct Lots(pub(crate) Vec<Lot>);
 
 impl std::ops::Deref for Lots {
     type Target = Vec<Lot>;
     fn deref(&self) -> &Vec<Lot> {
         &self.0
-    }
-}
-
-impl std::ops::DerefMut for Lots {
-    fn deref_mut(&mut self) -> &mut Vec<Lot> {
-        &mut self.0
     }
 }
 
@@ -312,6 +298,9 @@ pub(crate) struct Member {
     /// Remembered instants of the current window (derived; not state).
     #[serde(skip)]
     pub window_end: WindowEnd,
+    /// What the event being applied changed, to put back if it is rejected (not state).
+    #[serde(skip)]
+    pub undo: UndoLog,
 }
 
 impl Member {
@@ -328,16 +317,19 @@ impl Member {
         tier
     }
 
-    /// Inserts a lot at its FIFO place.
+    /// Inserts a new lot (numbered `next_lot` or later) at its FIFO place. Undoing the event
+    /// removes it by its number, so the lots need no copy.
     pub fn insert_lot(&mut self, lot: Lot) {
         let key = lot.fifo_key();
         let i = self.lots.partition_point(|l| l.fifo_key() <= key);
-        self.lots.insert(i, lot);
+        // Room for this lot only: a member's lots live as long as the book.
+        self.lots.0.reserve_exact(1);
+        self.lots.0.insert(i, lot);
     }
 
-    /// A lot by its sequence number.
+    /// A lot by its sequence number, for changing it.
     pub fn lot_mut(&mut self, seq: u64) -> Option<&mut Lot> {
-        self.lots.iter_mut().find(|l| l.seq == seq)
+        self.lots_mut().iter_mut().find(|l| l.seq == seq)
     }
 
     /// Points in matured lots, not held.

@@ -226,8 +226,7 @@ pub(crate) struct State {
     pub clock: Option<Instant>,
     /// Each member in an allocation of its own: a table slot is an id and a pointer, where a
     /// member inline made a slot of 400 bytes (with a table kept at most seven-eighths full,
-    /// 1M members took 800 MB of slots); applying an event swaps one pointer, and an advance
-    /// holds its copies by pointer.
+    /// 1M members took 800 MB of slots), and growing the table moves pointers, not members.
     #[serde(serialize_with = "sorted")]
     pub members: Map<MemberId, Box<Member>>,
     pub totals: Totals,
