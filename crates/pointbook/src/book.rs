@@ -139,7 +139,7 @@ impl Book {
         } = &mut self.state;
         let mut tx = Txn::new(
             &self.program,
-            Members::new(members, true),
+            Members::in_place(members),
             records,
             *totals,
             reward_usage,
@@ -191,19 +191,9 @@ impl Book {
     /// What a purchase would do, without doing it: what a till shows before payment.
     /// The purchase's id is not checked for reuse.
     pub fn quote(&self, purchase: &Purchase) -> Result<Outcome> {
-        // Copies of the members a purchase may change: its member, and its referrer.
-        let mut copies = crate::state::Map::default();
-        if let Some(m) = self.state.members.get(&purchase.member) {
-            if let Some(r) = m.referred_by.as_ref() {
-                if let Some(r) = self.state.members.get(r) {
-                    copies.insert(r.id.clone(), r.clone());
-                }
-            }
-            copies.insert(m.id.clone(), m.clone());
-        }
         let mut tx = Txn::new(
             &self.program,
-            Members::new(&mut copies, false),
+            Members::copies(&self.state.members),
             &self.state.purchases,
             self.state.totals,
             &self.state.reward_usage,
@@ -631,6 +621,65 @@ mod tests {
         book
     }
 
+    /// An event run on copies of the members it touches, as a quote runs a purchase.
+    fn dry_run(book: &Book, event: &Event) -> Result<Outcome> {
+        let mut tx = Txn::new(
+            &book.program,
+            Members::copies(&book.state.members),
+            &book.state.purchases,
+            book.state.totals,
+            &book.state.reward_usage,
+            event.id().clone(),
+        );
+        tx.run(event, book.state.clock)?;
+        Ok(outcome_of(event.id(), event.kind(), event.at(), tx.j))
+    }
+
+    /// Every kind of event gives on copies (the way quotes run) what it gives in place, and
+    /// leaves the book as it was: the bundled history, with rejected events among it.
+    #[test]
+    fn events_on_copies_give_what_they_give_in_place() {
+        let program = Program::from_toml(BEAN_AND_LEAF).unwrap_or_else(|e| panic!("{e}"));
+        let mut book = Book::new(program);
+        let history = include_str!("../../../examples/events/bean-and-leaf.jsonl");
+        let more = [
+            r#"{"type":"adjust","id":"x-credit","member":"m1","at":"2027-07-02T10:00:00Z","points":500,"reason":"goodwill"}"#,
+            r#"{"type":"redeem","id":"x-hold","member":"m1","at":"2027-07-02T10:01:00Z","reward":"free-drink","hold":true}"#,
+            r#"{"type":"cancel","id":"x-cancel","member":"m1","at":"2027-07-02T10:02:00Z","redemption":"x-hold"}"#,
+        ];
+        let rejected = [
+            r#"{"type":"purchase","id":"x-nobody","member":"nobody","at":"2026-12-01T10:00:00Z","lines":[{"sku":"A","category":"coffee","amount":"1.00"}]}"#,
+            r#"{"type":"transfer","id":"x-too-much","member":"m1","to":"m2","at":"2027-07-02T10:00:00Z","points":1000000}"#,
+            r#"{"type":"enroll","id":"x-again","member":"m1","at":"2027-07-02T10:00:00Z"}"#,
+        ];
+        let mut kinds = std::collections::BTreeSet::new();
+        let mut failures = 0;
+        for line in history.lines().chain(more).chain(rejected) {
+            let event = Event::from_json(line).unwrap_or_else(|e| panic!("{e}"));
+            if book.state.events.get(event.id().as_str()).is_some() {
+                continue; // a resent event: answered from its record, before any transaction
+            }
+            let before = book.digest();
+            let dry = dry_run(&book, &event);
+            assert_eq!(
+                book.digest(),
+                before,
+                "a dry run of {} changed the book",
+                event.id()
+            );
+            let applied = book.apply(&event);
+            assert_eq!(dry, applied, "event {}", event.id());
+            failures += usize::from(applied.is_err());
+            kinds.insert(event.kind());
+        }
+        assert_eq!(
+            failures,
+            rejected.len() + 1,
+            "the history's own p4 (4.755 USD) too"
+        );
+        assert_eq!(kinds.len(), 10, "every kind of event: {kinds:?}");
+    }
+
     /// Members are changed in place: an event that panics half-way (a bug, caught by a
     /// binding) must leave them as they were, as a rejected event does.
     #[test]
@@ -653,7 +702,7 @@ mod tests {
             } = &mut book.state;
             let mut tx = Txn::new(
                 &book.program,
-                Members::new(members, true),
+                Members::in_place(members),
                 purchases,
                 *totals,
                 reward_usage,

@@ -26,54 +26,94 @@ use chrono::{Datelike, Duration};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
-/// The members of a book as a transaction changes them: in place, each member it touches with
-/// an undo log. Unless committed, dropping it puts every member back as it was: after a
-/// rejected event, and after a panic while applying one (the bindings catch panics and go on
-/// with the book).
+/// The members of a book as a transaction changes them: the book's own, in place, each member
+/// the event touches keeping an undo log; or copies made as the event touches them (a quote,
+/// which changes nothing). Unless committed, dropping it puts every member of the book back as
+/// it was: after a rejected event, and after a panic while applying one (the bindings catch
+/// panics and go on with the book).
 pub(crate) struct Members<'a> {
-    map: &'a mut Map<MemberId, Box<Member>>,
-    /// Members touched, each with an open undo log.
+    source: Source<'a>,
+    /// Members touched in place, each with an open undo log.
     touched: Vec<MemberId>,
-    /// Members the event enrolled.
+    /// Members the event enrolled in place.
     enrolled: Vec<MemberId>,
-    /// Whether touched members log their changes (a quote changes copies it then drops).
-    logging: bool,
     committed: bool,
 }
 
+enum Source<'a> {
+    Book(&'a mut Map<MemberId, Box<Member>>),
+    /// A quote's: the book, read only, and copies of the members the event touched.
+    #[allow(clippy::vec_box)] // boxed as the book holds them: a copy is a clone of the box
+    Copies(&'a Map<MemberId, Box<Member>>, Vec<Box<Member>>),
+}
+
 impl<'a> Members<'a> {
-    /// The members of a book, for one event; `logging: false` for copies that are dropped
-    /// afterwards.
-    pub fn new(map: &'a mut Map<MemberId, Box<Member>>, logging: bool) -> Self {
+    /// A book's members, to change in place.
+    pub fn in_place(book: &'a mut Map<MemberId, Box<Member>>) -> Self {
+        Members::of(Source::Book(book))
+    }
+
+    /// Copies of a book's members, made as an event touches them; the book does not change.
+    pub fn copies(book: &'a Map<MemberId, Box<Member>>) -> Self {
+        Members::of(Source::Copies(book, Vec::new()))
+    }
+
+    fn of(source: Source<'a>) -> Self {
         Members {
-            map,
+            source,
             touched: Vec::new(),
             enrolled: Vec::new(),
-            logging,
             committed: false,
         }
     }
 
     fn contains(&self, id: &MemberId) -> bool {
-        self.map.contains_key(id)
+        match &self.source {
+            Source::Book(book) => book.contains_key(id),
+            Source::Copies(book, copies) => {
+                copies.iter().any(|m| m.id == *id) || book.contains_key(id)
+            }
+        }
     }
 
     /// A member as it stands in the transaction.
     #[cfg(test)]
     pub fn get(&self, id: &MemberId) -> Option<&Member> {
-        self.map.get(id).map(|m| &**m)
+        match &self.source {
+            Source::Book(book) => book.get(id).map(|m| &**m),
+            Source::Copies(book, copies) => copies
+                .iter()
+                .find(|m| m.id == *id)
+                .or_else(|| book.get(id))
+                .map(|m| &**m),
+        }
     }
 
-    /// A member, to change (its undo log opened when the event first touches it).
+    /// A member, to change (in place, its undo log opened when the event first touches it).
     fn touch(&mut self, j: &Journal, id: &MemberId) -> Result<&mut Member> {
-        let m = self.map.get_mut(id).ok_or_else(|| Error::UnknownMember {
+        let unknown = || Error::UnknownMember {
             event: ev(j),
             member: id.to_string(),
-        })?;
-        if self.logging && m.begin_undo() {
-            self.touched.push(id.clone());
+        };
+        match &mut self.source {
+            Source::Book(book) => {
+                let m = book.get_mut(id).ok_or_else(unknown)?;
+                if m.begin_undo() {
+                    self.touched.push(id.clone());
+                }
+                Ok(m)
+            }
+            Source::Copies(book, copies) => {
+                let i = match copies.iter().position(|m| m.id == *id) {
+                    Some(i) => i,
+                    None => {
+                        copies.push(book.get(id).ok_or_else(unknown)?.clone());
+                        copies.len() - 1
+                    }
+                };
+                copies.get_mut(i).map(|m| &mut **m).ok_or_else(unknown)
+            }
         }
-        Ok(m)
     }
 
     /// Two different members at once (a transfer), both touched.
@@ -83,34 +123,109 @@ impl<'a> Members<'a> {
         }
         self.touch(j, a)?;
         self.touch(j, b)?;
-        match self.map.get_disjoint_mut([a, b]) {
-            [Some(x), Some(y)] => Ok([x, y]),
-            _ => Err(Error::UnknownMember {
-                event: ev(j),
-                member: b.to_string(),
-            }),
-        }
+        let pair = match &mut self.source {
+            Source::Book(book) => match book.get_disjoint_mut([a, b]) {
+                [Some(x), Some(y)] => Some([&mut **x, &mut **y]),
+                _ => None,
+            },
+            Source::Copies(_, copies) => {
+                let mut found = copies.iter_mut().filter(|m| m.id == *a || m.id == *b);
+                match (found.next(), found.next()) {
+                    (Some(x), Some(y)) if x.id == *a => Some([&mut **x, &mut **y]),
+                    (Some(y), Some(x)) => Some([&mut **x, &mut **y]),
+                    _ => None,
+                }
+            }
+        };
+        pair.ok_or_else(|| Error::UnknownMember {
+            event: ev(j),
+            member: b.to_string(),
+        })
     }
 
     /// Adds a member the event enrolls (removed again if the event is rejected).
     fn enroll(&mut self, j: &Journal, m: Box<Member>) -> Result<&mut Member> {
-        match self.map.entry(m.id.clone()) {
-            std::collections::hash_map::Entry::Occupied(_) => Err(Error::MemberExists {
+        if self.contains(&m.id) {
+            return Err(Error::MemberExists {
                 event: ev(j),
                 member: m.id.to_string(),
-            }),
-            std::collections::hash_map::Entry::Vacant(v) => {
+            });
+        }
+        match &mut self.source {
+            Source::Book(book) => {
                 self.enrolled.push(m.id.clone());
-                Ok(v.insert(m))
+                Ok(book.entry(m.id.clone()).or_insert(m))
+            }
+            Source::Copies(_, copies) => {
+                let id = m.id.clone();
+                copies.push(m);
+                copies
+                    .last_mut()
+                    .map(|m| &mut **m)
+                    .ok_or_else(|| Error::UnknownMember {
+                        event: ev(j),
+                        member: id.to_string(),
+                    })
             }
         }
     }
 
+    /// The members behind `at` with something due by then, in member order.
+    fn due(&self, p: &Program, at: Instant) -> Vec<MemberId> {
+        let behind = |m: &&Member| !m.closed && m.clock < at;
+        let mut due: Vec<MemberId> = match &self.source {
+            Source::Book(book) => book
+                .values()
+                .map(|m| &**m)
+                .filter(behind)
+                .filter(|m| next_due(p, m).is_some_and(|d| d <= at))
+                .map(|m| m.id.clone())
+                .collect(),
+            Source::Copies(book, copies) => book
+                .values()
+                .map(|m| copies.iter().find(|c| c.id == m.id).unwrap_or(m))
+                .map(|m| &**m)
+                .filter(behind)
+                .filter(|m| next_due(p, m).is_some_and(|d| d <= at))
+                .map(|m| m.id.clone())
+                .collect(),
+        };
+        due.sort_unstable();
+        due
+    }
+
+    /// Moves the clock of every open member behind `at` to `at`: in place without an undo
+    /// log, so only once nothing the event does can fail any more.
+    fn move_clocks(&mut self, j: &Journal, at: Instant) -> Result<()> {
+        let behind: Vec<MemberId> = match &mut self.source {
+            Source::Book(book) => {
+                for m in book.values_mut() {
+                    if !m.closed && m.clock < at {
+                        m.clock = at;
+                    }
+                }
+                return Ok(());
+            }
+            Source::Copies(book, _) => book
+                .values()
+                .filter(|m| !m.closed && m.clock < at)
+                .map(|m| m.id.clone())
+                .collect(),
+        };
+        for id in &behind {
+            let m = self.touch(j, id)?;
+            m.clock = m.clock.max(at);
+        }
+        Ok(())
+    }
+
     /// Keeps every change the event made: closes the undo logs.
     pub fn commit(mut self) {
-        for id in std::mem::take(&mut self.touched) {
-            if let Some(m) = self.map.get_mut(&id) {
-                m.commit();
+        if let Source::Book(book) = &mut self.source {
+            for id in std::mem::take(&mut self.touched) {
+                if let Some(m) = book.get_mut(&id) {
+                    m.commit();
+                }
             }
         }
         self.committed = true;
@@ -119,14 +234,17 @@ impl<'a> Members<'a> {
 
 impl Drop for Members<'_> {
     fn drop(&mut self) {
+        let Source::Book(book) = &mut self.source else {
+            return;
+        };
         if self.committed {
             return;
         }
         for id in self.enrolled.drain(..) {
-            self.map.remove(&id);
+            book.remove(&id);
         }
         for id in self.touched.drain(..) {
-            if let Some(m) = self.map.get_mut(&id) {
+            if let Some(m) = book.get_mut(&id) {
                 m.roll_back();
             }
         }
@@ -705,14 +823,7 @@ impl<'a> Txn<'a> {
         }
         // Members behind the instant with something due by then are brought up to date, in
         // member order (postings and effects are written in that order).
-        let mut due: Vec<MemberId> = self
-            .book
-            .map
-            .values()
-            .filter(|m| !m.closed && m.clock < at && next_due(p, m).is_some_and(|d| d <= at))
-            .map(|m| m.id.clone())
-            .collect();
-        due.sort_unstable();
+        let due = self.book.due(p, at);
         self.book.touched.reserve(due.len());
         let j = &mut self.j;
         for id in &due {
@@ -721,15 +832,9 @@ impl<'a> Txn<'a> {
             // Caught up to `at`, its clock: `close` would find nothing more due.
             close_caught_up(m);
         }
-        // Nothing can fail from here on, and the event is committed once this returns: the
-        // other members behind the instant only have their clocks moved, in place, with no
-        // undo log and no lookup.
-        for m in self.book.map.values_mut() {
-            if !m.closed && m.clock < at {
-                m.clock = at;
-            }
-        }
-        Ok(())
+        // The others only have their clocks moved, in place and without an undo log: nothing
+        // can fail after this, and the event is committed once this returns.
+        self.book.move_clocks(j, at)
     }
 
     fn forget(&mut self, e: &Forget) -> Result<()> {

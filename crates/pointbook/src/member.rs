@@ -50,9 +50,19 @@ impl Lot {
 
 /// A member's open lots, in FIFO order. Read through `Deref`; changed only by
 /// [`Member::insert_lot`] and [`Member::lots_mut`], which logs them for undoing first.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub(crate) struct Lots(pub(crate) Vec<Lot>);
+
+/// A copy has room for one more lot: copies are made to work on (a quote, a balance), and a
+/// purchase adds a lot, which would otherwise move the whole copy into a new allocation.
+impl Clone for Lots {
+    fn clone(&self) -> Self {
+        let mut lots = Vec::with_capacity(self.0.len() + 1);
+        lots.extend_from_slice(&self.0);
+        Lots(lots)
+    }
+}
 
 impl std::ops::Deref for Lots {
     type Target = Vec<Lot>;
