@@ -1,6 +1,6 @@
 //! The book: the state of one program, changed only by events.
 
-use crate::engine::{self, Done, Members, Txn};
+use crate::engine::{self, Done, Txn};
 use crate::error::{Error, Result};
 use crate::event::{Advance, Event, Purchase};
 use crate::ids::{EventId, MemberId};
@@ -130,21 +130,7 @@ impl Book {
                 event: event.id().to_string(),
             });
         }
-        let State {
-            members,
-            purchases: records,
-            totals,
-            reward_usage,
-            ..
-        } = &mut self.state;
-        let mut tx = Txn::new(
-            &self.program,
-            Members::in_place(members),
-            records,
-            *totals,
-            reward_usage,
-            event.id().clone(),
-        );
+        let mut tx = Txn::in_place(&self.program, &mut self.state, event.id().clone());
         // A rejected event: dropping the transaction puts its members back.
         tx.run(event, book_clock)?;
         let Done {
@@ -191,14 +177,7 @@ impl Book {
     /// What a purchase would do, without doing it: what a till shows before payment.
     /// The purchase's id is not checked for reuse.
     pub fn quote(&self, purchase: &Purchase) -> Result<Outcome> {
-        let mut tx = Txn::new(
-            &self.program,
-            Members::copies(&self.state.members),
-            &self.state.purchases,
-            self.state.totals,
-            &self.state.reward_usage,
-            purchase.id.clone(),
-        );
+        let mut tx = Txn::on_copies(&self.program, &self.state, purchase.id.clone());
         tx.quote(purchase)?;
         Ok(outcome_of(&purchase.id, "purchase", purchase.at, tx.j))
     }
@@ -623,14 +602,7 @@ mod tests {
 
     /// An event run on copies of the members it touches, as a quote runs a purchase.
     fn dry_run(book: &Book, event: &Event) -> Result<Outcome> {
-        let mut tx = Txn::new(
-            &book.program,
-            Members::copies(&book.state.members),
-            &book.state.purchases,
-            book.state.totals,
-            &book.state.reward_usage,
-            event.id().clone(),
-        );
+        let mut tx = Txn::on_copies(&book.program, &book.state, event.id().clone());
         tx.run(event, book.state.clock)?;
         Ok(outcome_of(event.id(), event.kind(), event.at(), tx.j))
     }
@@ -693,21 +665,7 @@ mod tests {
         .unwrap_or_else(|e| panic!("{e}"));
         let mut seen = None;
         let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let State {
-                members,
-                purchases,
-                totals,
-                reward_usage,
-                ..
-            } = &mut book.state;
-            let mut tx = Txn::new(
-                &book.program,
-                Members::in_place(members),
-                purchases,
-                *totals,
-                reward_usage,
-                event.id().clone(),
-            );
+            let mut tx = Txn::in_place(&book.program, &mut book.state, event.id().clone());
             let applied = tx.run(&event, None).map(|()| tx.j.points);
             let m = tx.book.get(&"m1".into());
             seen = Some((applied, m.map(|m| (m.available, m.pending, m.lots.len()))));

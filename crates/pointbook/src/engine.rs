@@ -19,7 +19,7 @@ use crate::member::{
 use crate::outcome::{BonusKind, Effect, Reason};
 use crate::points::Points;
 use crate::program::{Downgrade, ExpiryPolicy, Program, Shortfall, TierMetric, TierWindow};
-use crate::state::{Map, Purchases};
+use crate::state::{Map, Purchases, State};
 use crate::undo::UndoLog;
 use crate::{money, reward, Instant};
 use chrono::{Datelike, Duration};
@@ -282,9 +282,39 @@ fn ev(j: &Journal) -> String {
 }
 
 impl<'a> Txn<'a> {
-    /// A transaction of `event` over a book's members, purchase records, totals and reward
-    /// usage.
-    pub fn new(
+    /// A transaction of `event` that changes a book's members in place.
+    pub fn in_place(p: &'a Program, state: &'a mut State, event: EventId) -> Self {
+        let State {
+            members,
+            purchases,
+            totals,
+            reward_usage,
+            ..
+        } = state;
+        Txn::of(
+            p,
+            Members::in_place(members),
+            purchases,
+            *totals,
+            reward_usage,
+            event,
+        )
+    }
+
+    /// A transaction of `event` on copies of the members it touches: the book stays as it is
+    /// (a quote).
+    pub fn on_copies(p: &'a Program, state: &'a State, event: EventId) -> Self {
+        Txn::of(
+            p,
+            Members::copies(&state.members),
+            &state.purchases,
+            state.totals,
+            &state.reward_usage,
+            event,
+        )
+    }
+
+    fn of(
         p: &'a Program,
         book: Members<'a>,
         records: &'a Purchases,
