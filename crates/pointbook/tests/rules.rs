@@ -213,6 +213,29 @@ fn late_events_use_their_own_instant_within_tolerance() {
     assert_eq!(code, "late_event");
 }
 
+/// An advance moves every member's clock, those with nothing due too (§8), so a member's
+/// event from before the advance is late against the advance's instant.
+#[test]
+fn an_advance_moves_the_clock_of_members_with_nothing_due() {
+    let mut b = book();
+    enroll(&mut b, "e1", "m1", "2026-01-10T15:00:00Z");
+    // Nothing of m1's falls due by June (its signup lot expires in 2027, no birthday).
+    let o = ok(
+        &mut b,
+        r#"{"type":"advance","id":"tick","at":"2026-06-01T04:00:00Z"}"#,
+    );
+    assert!(o.postings.is_empty() && o.effects.is_empty());
+    // Eight days before the advance: late for m1, whose clock is now the advance's.
+    let code = rejected(
+        &mut b,
+        r#"{"type":"purchase","id":"p0","member":"m1","at":"2026-05-24T04:00:00Z","lines":[{"sku":"A","category":"coffee","amount":"1.00"}]}"#,
+    );
+    assert_eq!(code, "late_event");
+    // Six days before: within the tolerance.
+    let o = buy(&mut b, "p1", "m1", "2026-05-26T04:00:00Z", &coffee("10.00"));
+    assert_eq!(o.points, 10);
+}
+
 #[test]
 fn a_late_purchase_whose_window_has_passed_matures_at_once() {
     let mut b = with(&[("days = 14", "days = 2")]);
