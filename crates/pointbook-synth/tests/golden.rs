@@ -82,8 +82,9 @@ fn history(program: &Program) -> Vec<Event> {
 fn result_line<T: serde::Serialize>(r: &pointbook::Result<T>) -> String {
     match r {
         Ok(x) => serde_json::to_string(x).unwrap(),
-        Err(e) => serde_json::json!({"error": {"code": e.code(), "message": e.to_string()}})
-            .to_string(),
+        Err(e) => {
+            serde_json::json!({"error": {"code": e.code(), "message": e.to_string()}}).to_string()
+        }
     }
 }
 
@@ -145,7 +146,10 @@ fn answers(name: &str) -> Vec<(String, String)> {
         };
         let analysis = analytics::analyze(program.clone(), &events, options).unwrap();
         let file = format!("analysis-{}.json", period_name(period));
-        out.push((file, serde_json::to_string_pretty(&analysis).unwrap() + "\n"));
+        out.push((
+            file,
+            serde_json::to_string_pretty(&analysis).unwrap() + "\n",
+        ));
     }
     out
 }
@@ -194,7 +198,11 @@ fn check(name: &str) {
             wrong.push(format!("{name}/{file}: {}", first_difference(&want, &got)));
         }
     }
-    assert!(wrong.is_empty(), "golden files differ:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "golden files differ:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! instant's local date (SEMANTICS §2). Where 00:00 does not exist (a daylight-saving gap at
 //! midnight), the day starts at the first local instant that exists.
 
-use crate::Instant;
+use crate::instant::Instant;
 use chrono::{Datelike, Days, Months, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};

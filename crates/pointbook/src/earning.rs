@@ -1,8 +1,17 @@
 //! The earn of one purchase: exact contributions, rounded once (SEMANTICS §3).
 
+use crate::book::txn::{set_purchase, Txn};
+use crate::calendar::Period;
+use crate::error::Result;
 use crate::event::Line;
+use crate::event::Purchase;
+use crate::instant::Instant;
+use crate::ledger::Credit;
+use crate::ledger::Journal;
+use crate::outcome::{BonusKind, Reason};
+use crate::program::TierMetric;
 use crate::program::{Program, Rounding, RuleSpec};
-use crate::Instant;
+use crate::purchase::{CapUse, PurchaseRecord, Receipt};
 use chrono::{Datelike, Timelike};
 use rust_decimal::{Decimal, RoundingStrategy};
 use std::collections::BTreeMap;
@@ -39,7 +48,7 @@ pub(crate) struct Basket<'a> {
     pub tier: usize,
 }
 
-fn hundred() -> Decimal {
+pub(crate) fn hundred() -> Decimal {
     Decimal::ONE_HUNDRED
 }
 
@@ -49,7 +58,7 @@ pub(crate) fn eligible(p: &Program, line: &Line) -> bool {
     !e.exclude_categories.contains(&line.category) && !e.exclude_skus.contains(&line.sku)
 }
 
-fn rule_active(p: &Program, r: &RuleSpec, at: Instant) -> bool {
+pub(crate) fn rule_active(p: &Program, r: &RuleSpec, at: Instant) -> bool {
     let local = at.with_timezone(&p.calendar().tz());
     let date = local.date_naive();
     if r.from.is_some_and(|f| date < f) || r.until.is_some_and(|u| date > u) {
@@ -67,7 +76,7 @@ fn rule_active(p: &Program, r: &RuleSpec, at: Instant) -> bool {
     true
 }
 
-fn line_matches(r: &RuleSpec, line: &Line) -> bool {
+pub(crate) fn line_matches(r: &RuleSpec, line: &Line) -> bool {
     (r.categories.is_empty() && r.skus.is_empty())
         || r.categories.contains(&line.category)
         || r.skus.contains(&line.sku)
@@ -171,4 +180,165 @@ pub(crate) fn earn(
         eligible: spend,
         cap_used,
     })
+}
+
+pub(crate) fn compute_earn(
+    p: &Program,
+    j: &Journal,
+    lines: &[Line],
+    channel: Option<&str>,
+    at: Instant,
+    tier: usize,
+    cap_left: &dyn Fn(&crate::program::RuleSpec) -> Decimal,
+) -> Result<Earn> {
+    let basket = Basket {
+        lines,
+        channel,
+        at,
+        tier,
+    };
+    earn(p, &basket, cap_left).ok_or_else(|| j.overflow())
+}
+
+pub(crate) fn rule_cap(rule: &crate::program::RuleSpec) -> Decimal {
+    rule.cap
+        .as_ref()
+        .map(|c| Decimal::from(c.points))
+        .unwrap_or_default()
+}
+
+/// The cap usage key of a rule at an instant: `rule@period-start` or `rule@life`.
+pub(crate) fn cap_key(p: &Program, rule: &impl RuleIdent, at: Instant) -> String {
+    let (id, per) = rule.ident(p);
+    let cal = p.calendar();
+    match per.and_then(|per| cal.period_start(per, cal.date(at))) {
+        Some(start) => format!("{id}@{start}"),
+        None => format!("{id}@life"),
+    }
+}
+
+pub(crate) trait RuleIdent {
+    fn ident<'p>(&'p self, p: &'p Program) -> (&'p str, Option<Period>);
+}
+
+impl RuleIdent for crate::program::RuleSpec {
+    fn ident<'p>(&'p self, _: &'p Program) -> (&'p str, Option<Period>) {
+        (&self.id, self.cap.as_ref().map(|c| c.per))
+    }
+}
+
+impl RuleIdent for String {
+    fn ident<'p>(&'p self, p: &'p Program) -> (&'p str, Option<Period>) {
+        let per = p
+            .spec()
+            .earning
+            .rules
+            .iter()
+            .find(|r| &r.id == self)
+            .and_then(|r| r.cap.as_ref().map(|c| c.per));
+        (self, per)
+    }
+}
+
+impl Txn<'_> {
+    pub(crate) fn purchase(&mut self, e: &Purchase) -> Result<()> {
+        let p = self.p;
+        let j = &mut self.j;
+        let mut m = self.book.open(p, j, &e.member, e.at)?;
+        let now = m.clock;
+        let tier = m.tier_at(e.at);
+        let caps = &m.caps;
+        let mut earn = compute_earn(p, j, &e.lines, e.channel.as_deref(), e.at, tier, &|rule| {
+            let used = caps
+                .get(&cap_key(p, rule, e.at))
+                .copied()
+                .unwrap_or_default();
+            rule_cap(rule) - used
+        })?;
+        let mut cap_left = BTreeMap::new();
+        for (rule, used) in &earn.cap_used {
+            let key = cap_key(p, rule, e.at);
+            let before = m.caps.get(&key).copied().unwrap_or_default();
+            let cap = p
+                .spec()
+                .earning
+                .rules
+                .iter()
+                .find(|r| &r.id == rule)
+                .map(rule_cap)
+                .unwrap_or_default();
+            cap_left.insert(rule.clone(), cap - before);
+            m.save_cap(&key);
+            m.caps.insert(key, before + *used);
+        }
+        for c in std::mem::take(&mut earn.lines) {
+            j.explain(m, c.kind, c.name, c.points);
+        }
+        let lot = if earn.points > 0 {
+            let credit = Credit {
+                points: earn.points,
+                origin: Reason::Earn,
+                source: &e.id,
+                earned_at: e.at,
+                pending: true,
+            };
+            let seq = m.credit(p, j, now, credit)?;
+            Some(seq)
+        } else {
+            None
+        };
+        j.points = earn.points;
+        let visit = earn.eligible > Decimal::ZERO;
+        let metric = match p.tier_metric() {
+            TierMetric::PointsEarned => Decimal::from(earn.points),
+            TierMetric::Spend => earn.eligible,
+            TierMetric::Visits => Decimal::from(u8::from(visit)),
+        };
+        m.add_metric(p, j, e.at, metric)?;
+        if !self.quoting {
+            set_purchase(
+                &mut self.purchases,
+                (m.id.clone(), e.id.clone()),
+                PurchaseRecord {
+                    at: e.at,
+                    tier,
+                    receipt: Receipt::new(e.channel.as_deref(), &e.lines),
+                    caps: CapUse::new(cap_left, std::mem::take(&mut earn.cap_used)),
+                    credited: earn.points,
+                    eligible: earn.eligible,
+                    visit,
+                    lot,
+                },
+            );
+        }
+        m.last_activity = m.last_activity.max(e.at);
+        let bonuses = &p.spec().bonuses;
+        if visit && !m.first_purchase_done {
+            m.first_purchase_done = true;
+            m.bonus(
+                p,
+                j,
+                now,
+                bonuses.first_purchase,
+                BonusKind::FirstPurchase,
+                &e.id,
+            )?;
+        }
+        if let (Some(referral), Some(referrer)) = (&bonuses.referral, m.referred_by.clone()) {
+            if !m.referral_paid && visit && earn.eligible >= referral.min_spend {
+                m.referral_paid = true;
+                m.bonus(p, j, now, referral.referee, BonusKind::Referee, &e.id)?;
+                let r = self.book.touch(j, &referrer)?;
+                if !r.closed {
+                    let at = now.max(r.clock);
+                    r.catch_up(p, j, at)?;
+                    r.bonus(p, j, at, referral.referrer, BonusKind::Referrer, &e.id)?;
+                }
+                r.drop_empty_lots();
+                m = self.book.touch(j, &e.member)?;
+            }
+        }
+        m.upgrade_tier(p, j, now);
+        m.finish(p, j)
+    }
 }

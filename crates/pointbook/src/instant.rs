@@ -1,12 +1,16 @@
-//! Instants written fast. Every event is hashed through its JSON form and every outcome is
+//! Instants: a point in time, UTC, RFC 3339 on the wire; and how they are written fast.
+//!
+//! Instants are written fast. Every event is hashed through its JSON form and every outcome is
 //! written as JSON, so formatting instants was a large share of applying an event; chrono
 //! formats through `core::fmt`. This writes the common case (years 0–9999, no leap second)
 //! directly, byte for byte as chrono does (RFC 3339, `Z`, fraction in 3, 6 or 9 digits only
 //! when non-zero), and leaves every other instant to chrono.
 
-use crate::Instant;
 use chrono::{Datelike, Timelike};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// An instant: UTC, RFC 3339 on the wire.
+pub type Instant = chrono::DateTime<chrono::Utc>;
 
 /// The longest instant written here: `9999-12-31T23:59:59.999999999Z`.
 const LONGEST: usize = 30;

@@ -2,10 +2,12 @@
 
 use crate::error::{Error, Result};
 use crate::ids::EventId;
+use crate::instant::Instant;
+use crate::lot::{lot_expiry, Lot};
 use crate::member::Member;
 use crate::outcome::{Account, Effect, ExplanationLine, Posting, Reason};
 use crate::points::Points;
-use crate::Instant;
+use crate::program::{Program, Shortfall};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -81,6 +83,33 @@ impl<'s> Journal<'s> {
             explanation: Vec::new(),
             points: 0,
         }
+    }
+
+    /// The id of the event being applied, for an error.
+    pub fn event_name(&self) -> String {
+        self.event.to_string()
+    }
+
+    /// An error for this event: its shape or its meaning is invalid.
+    pub fn invalid(&self, message: &str) -> Error {
+        Error::InvalidEvent {
+            event: self.event_name(),
+            message: message.to_owned(),
+        }
+    }
+
+    /// Rejects this event, at `at`, when it is older than `clock` by more than the program's
+    /// late tolerance (SEMANTICS §9).
+    pub fn check_late(&self, p: &Program, at: Instant, clock: Instant) -> Result<()> {
+        let tolerance = chrono::Duration::days(i64::from(p.spec().late_tolerance_days));
+        if at < clock - tolerance {
+            return Err(Error::LateEvent {
+                event: self.event_name(),
+                at: at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                clock: clock.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            });
+        }
+        Ok(())
     }
 
     /// An overflow error for this event.
@@ -174,5 +203,124 @@ impl<'s> Journal<'s> {
             name,
             points,
         });
+    }
+}
+
+/// What a credit creates: a lot of `points` credited by `source`.
+pub(crate) struct Credit<'a> {
+    pub points: i64,
+    pub origin: Reason,
+    pub source: &'a EventId,
+    pub earned_at: Instant,
+    /// A purchase's points: pending until the return window has passed.
+    pub pending: bool,
+}
+
+/// A member's points moved through the ledger: credits that create lots, points taken back,
+/// and a debt paid as points become available (SEMANTICS §4, §5, §10).
+impl Member {
+    /// Creates a lot and posts its credit at `now`. Purchase lots (`pending`) mature after the
+    /// return window; others are available at once. Returns the lot's sequence number.
+    pub(crate) fn credit(
+        &mut self,
+        p: &Program,
+        j: &mut Journal,
+        now: Instant,
+        credit: Credit,
+    ) -> Result<u64> {
+        let Credit {
+            points,
+            origin,
+            source,
+            earned_at,
+            pending,
+        } = credit;
+        let matures_at = if pending {
+            p.calendar().days_after(earned_at, p.spec().maturation.days)
+        } else {
+            earned_at
+        };
+        let matured = matures_at <= now;
+        let seq = self.next_lot;
+        self.next_lot += 1;
+        self.lots.insert(Lot {
+            seq,
+            source: source.clone(),
+            origin,
+            points,
+            remaining: points,
+            held: 0,
+            earned_at,
+            matures_at,
+            matured,
+            expires_at: lot_expiry(p, earned_at),
+        });
+        let to = if matured {
+            Acc::Available
+        } else {
+            Acc::Pending
+        };
+        j.post(self, now, Acc::Issued, to, points, origin)?;
+        if matured {
+            self.settle_debt();
+        }
+        Ok(seq)
+    }
+
+    /// Takes points back to `issued`: from lot `own` first (pending or available), then
+    /// available lots FIFO, then what is still missing as `shortfall` says: a debt or a
+    /// write-off.
+    pub(crate) fn take_back(
+        &mut self,
+        j: &mut Journal,
+        now: Instant,
+        points: i64,
+        own: Option<u64>,
+        reason: Reason,
+        shortfall: Shortfall,
+    ) -> Result<()> {
+        let mut todo = points;
+        if let Some(l) = own.and_then(|seq| self.lots_mut().get_mut(seq)) {
+            let n = todo.min(l.remaining);
+            l.remaining -= n;
+            todo -= n;
+            let from = if l.matured {
+                Acc::Available
+            } else {
+                Acc::Pending
+            };
+            j.post(self, now, from, Acc::Issued, n, reason)?;
+        }
+        let from_lots = todo.min(self.lots.available().max(0));
+        if from_lots > 0 {
+            self.lots_mut().take_fifo(from_lots);
+        }
+        j.post(self, now, Acc::Available, Acc::Issued, from_lots, reason)?;
+        todo -= from_lots;
+        if todo > 0 {
+            if shortfall == Shortfall::AllowNegative {
+                self.debt = self.debt.checked_add(todo).ok_or_else(|| j.overflow())?;
+                j.post(self, now, Acc::Available, Acc::Issued, todo, reason)?;
+                j.explain(self, "debt", None, Decimal::from(-todo));
+            } else {
+                j.post(self, now, Acc::Forgiven, Acc::Issued, todo, Reason::Forgive)?;
+                j.explain(self, "forgive", None, Decimal::from(todo));
+                j.effects.push(Effect::PointsForgiven {
+                    member: self.id.clone(),
+                    points: Points::new(todo),
+                    at: now,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Points pay the debt first as they become available.
+    pub(crate) fn settle_debt(&mut self) {
+        if self.debt == 0 || !self.lots.any_available() {
+            return;
+        }
+        let debt = self.debt;
+        self.debt = self.lots_mut().pay(debt);
     }
 }

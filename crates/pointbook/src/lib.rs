@@ -3,38 +3,43 @@
 #![forbid(unsafe_code)]
 
 pub mod analytics;
+mod bonus;
 pub mod book;
 pub mod calendar;
-mod canonical;
+mod catch_up;
+mod codec;
 mod earning;
-mod engine;
 pub mod error;
 pub mod event;
 pub mod ids;
 mod instant;
 pub mod ledger;
+mod lot;
 mod member;
+mod membership;
 pub mod money;
 pub mod outcome;
 pub mod parallel;
 pub mod points;
 pub mod program;
+mod purchase;
 mod record;
+mod redeem;
+mod refund;
 mod reward;
 mod state;
-mod undo;
+mod tier;
+mod transfer;
 
 pub use book::Book;
 pub use error::{Error, Result};
 pub use event::Event;
 pub use ids::{EventId, MemberId};
+pub use instant::Instant;
 pub use ledger::Totals;
 pub use outcome::{Account, Balance, Effect, ExplanationLine, Outcome, Posting, Progress};
 pub use points::Points;
 pub use program::Program;
-
-/// An instant: UTC, RFC 3339 on the wire.
-pub type Instant = chrono::DateTime<chrono::Utc>;
 
 /// The project README's examples, compiled and run as doctests so they cannot rot.
 #[cfg(doctest)]

@@ -2,9 +2,9 @@
 //! progress).
 
 use crate::ids::{EventId, MemberId};
+use crate::instant::Instant;
 use crate::money::decimal_string;
 use crate::points::Points;
-use crate::Instant;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;

@@ -36,8 +36,9 @@
 use crate::book::Book;
 use crate::event::Event;
 use crate::ids::{EventId, MemberId};
+use crate::instant::Instant;
 use crate::program::Program;
-use crate::{Error, Instant, Outcome, Result};
+use crate::{Error, Outcome, Result};
 use std::collections::HashMap;
 
 /// The result of a parallel replay.

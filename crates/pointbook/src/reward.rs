@@ -1,6 +1,8 @@
 //! Deterministic voucher codes: a keyed hash of the redemption id (SEMANTICS §7).
 
+use crate::instant::Instant;
 use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -47,4 +49,54 @@ mod tests {
         assert_eq!(a.len(), 19);
         assert!(a.chars().all(|c| c == '-' || ALPHABET.contains(&(c as u8))));
     }
+}
+
+/// A hold: points reserved for a redemption, remembered per lot.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Hold {
+    /// Reward id.
+    pub reward: String,
+    /// Points held.
+    pub points: i64,
+    /// When the hold lapses.
+    pub expires_at: Instant,
+    /// (lot seq, points) taken from each lot.
+    pub parts: Vec<(u64, i64)>,
+}
+
+/// State of a redemption.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum RedemptionState {
+    Held,
+    Issued,
+    Cancelled,
+    Expired,
+    Forfeited,
+}
+
+impl RedemptionState {
+    /// Whether it counts toward limits and stock.
+    pub fn counts(self) -> bool {
+        matches!(self, RedemptionState::Held | RedemptionState::Issued)
+    }
+
+    /// Wire name.
+    pub fn name(self) -> &'static str {
+        match self {
+            RedemptionState::Held => "held",
+            RedemptionState::Issued => "issued",
+            RedemptionState::Cancelled => "cancelled",
+            RedemptionState::Expired => "expired",
+            RedemptionState::Forfeited => "forfeited",
+        }
+    }
+}
+
+/// A redemption of the member.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Redemption {
+    pub reward: String,
+    pub at: Instant,
+    pub state: RedemptionState,
 }

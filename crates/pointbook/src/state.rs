@@ -1,11 +1,13 @@
 //! The state of a book: everything a snapshot carries and the digest hashes.
 
+use crate::codec::Corrupt;
 use crate::ids::{EventId, MemberId};
+use crate::instant::Instant;
 use crate::ledger::Totals;
-use crate::member::{Member, PurchaseRecord};
+use crate::member::Member;
 use crate::outcome::Outcome;
+use crate::purchase::PurchaseRecord;
 use crate::record;
-use crate::Instant;
 use serde::ser::SerializeSeq;
 use serde::{Deserialize, Serialize, Serializer};
 use std::collections::BTreeMap;
@@ -46,7 +48,7 @@ impl Recorded {
     }
 
     /// The recorded outcome.
-    pub fn outcome(&self) -> Result<Outcome, record::Corrupt> {
+    pub fn outcome(&self) -> Result<Outcome, Corrupt> {
         record::decode(self.0.get(HASH..).unwrap_or_default())
     }
 
@@ -241,7 +243,7 @@ pub(crate) struct State {
 /// The purchase records of a book, by member and purchase id: a member's records together,
 /// so that erasing a member (`forget`) finds its records without a scan of the whole book.
 /// A book keeps one record per purchase, for as long as it may be refunded: each is held in
-/// one allocation in the compact form of [`record::encode_purchase`] (a refund, which reads
+/// one allocation in the compact form of [`crate::purchase::encode_purchase`] (a refund, which reads
 /// it, is rare). Written as a sequence of `[[member, purchase], record]` pairs sorted by key.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Purchases(Map<MemberId, Map<EventId, Box<[u8]>>>);
@@ -252,9 +254,9 @@ impl Purchases {
         &self,
         member: &MemberId,
         purchase: &EventId,
-    ) -> Option<Result<PurchaseRecord, record::Corrupt>> {
+    ) -> Option<Result<PurchaseRecord, Corrupt>> {
         let bytes = self.0.get(member)?.get(purchase)?;
-        Some(record::decode_purchase(bytes))
+        Some(crate::purchase::decode_purchase(bytes))
     }
 
     /// Writes the record of a member's purchase.
@@ -262,7 +264,7 @@ impl Purchases {
         self.0
             .entry(member)
             .or_default()
-            .insert(purchase, record::encode_purchase(record));
+            .insert(purchase, crate::purchase::encode_purchase(record));
     }
 
     /// Removes every record of a member (a member without records has no entry, so that
@@ -304,7 +306,8 @@ impl Serialize for Purchases {
         entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let mut seq = s.serialize_seq(Some(entries.len()))?;
         for (key, bytes) in entries {
-            let record = record::decode_purchase(bytes).map_err(serde::ser::Error::custom)?;
+            let record =
+                crate::purchase::decode_purchase(bytes).map_err(serde::ser::Error::custom)?;
             seq.serialize_element(&(key, record))?;
         }
         seq.end()

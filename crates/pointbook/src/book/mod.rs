@@ -1,15 +1,18 @@
 //! The book: the state of one program, changed only by events.
 
-use crate::engine::{self, Done, Txn};
+pub(crate) mod members;
+pub(crate) mod txn;
+
+use crate::book::txn::{Done, Txn};
 use crate::error::{Error, Result};
 use crate::event::{Advance, Event, Purchase};
 use crate::ids::{EventId, MemberId};
+use crate::instant::Instant;
 use crate::ledger::{Journal, Totals};
 use crate::member::Member;
 use crate::outcome::{Balance, LotView, Outcome, Progress, ProgressStep};
 use crate::program::{hex, Program};
 use crate::state::{Recorded, State};
-use crate::Instant;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -217,7 +220,7 @@ impl Book {
                     &self.state.reward_usage,
                 );
                 let before = m.clone();
-                if engine::catch_up(&self.program, &mut j, &mut m, t).is_err() {
+                if m.catch_up(&self.program, &mut j, t).is_err() {
                     return before;
                 }
             }
@@ -274,7 +277,7 @@ impl Book {
                     points: l.remaining,
                     state: if l.matured { "available" } else { "pending" }.to_owned(),
                     earned_at: l.earned_at,
-                    expires_at: engine::effective_expiry(p, m, l),
+                    expires_at: m.effective_expiry(p, l),
                     source: l.source.clone(),
                 })
                 .collect(),
@@ -288,7 +291,7 @@ impl Book {
         let t = at.max(m.clock);
         let m = self.member_at(m, Some(t));
         let p = &self.program;
-        let (metric, window_ends) = engine::current_metric(p, &m, t);
+        let (metric, window_ends) = m.current_metric(p, t);
         let levels = p.levels();
         let need = |threshold: Decimal| (threshold - metric).max(Decimal::ZERO);
         Ok(Progress {
@@ -374,7 +377,7 @@ impl Book {
             if &m.id != id {
                 return Err(format!("member {id} is stored as {}", m.id));
             }
-            let avail: i64 = m.lots_available();
+            let avail: i64 = m.lots.available();
             let pending: i64 = m
                 .lots
                 .iter()
@@ -566,7 +569,7 @@ pub(crate) fn merge_advance(parts: Vec<Outcome>) -> Option<Outcome> {
 /// SHA-256 of an event's canonical JSON.
 fn event_hash(event: &Event) -> [u8; 32] {
     let mut json = Vec::with_capacity(512);
-    crate::canonical::write_event(event, &mut json);
+    event.write_canonical(&mut json);
     Sha256::digest(&json).into()
 }
 
@@ -613,7 +616,7 @@ mod tests {
     fn events_on_copies_give_what_they_give_in_place() {
         let program = Program::from_toml(BEAN_AND_LEAF).unwrap_or_else(|e| panic!("{e}"));
         let mut book = Book::new(program);
-        let history = include_str!("../../../examples/events/bean-and-leaf.jsonl");
+        let history = include_str!("../../../../examples/events/bean-and-leaf.jsonl");
         let more = [
             r#"{"type":"adjust","id":"x-credit","member":"m1","at":"2027-07-02T10:00:00Z","points":500,"reason":"goodwill"}"#,
             r#"{"type":"redeem","id":"x-hold","member":"m1","at":"2027-07-02T10:01:00Z","reward":"free-drink","hold":true}"#,

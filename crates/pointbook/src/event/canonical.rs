@@ -4,13 +4,36 @@
 //! write at a time, was about a fifth of applying a purchase. This writes it straight into
 //! one buffer. A property test holds it to `serde_json`'s output.
 
-use crate::event::{Event, Line, RefundLine};
-use crate::{money, Instant};
+use super::{Event, Line, RefundLine};
+use crate::instant::Instant;
+use crate::money;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
+impl Event {
+    /// The event as compact JSON: its canonical form, which its hash is taken of.
+    ///
+    /// ```
+    /// use pointbook::Event;
+    /// let text = r#"{"type":"advance","id":"t1","at":"2027-06-01T04:00:00Z"}"#;
+    /// assert_eq!(Event::from_json(text)?.to_json(), text);
+    /// # Ok::<(), pointbook::Error>(())
+    /// ```
+    pub fn to_json(&self) -> String {
+        let mut json = Vec::with_capacity(256);
+        write_event(self, &mut json);
+        // Built from `str`s and ASCII only.
+        String::from_utf8(json).unwrap_or_default()
+    }
+
+    /// Writes the event's canonical form (what [`Event::to_json`] returns) after `out`'s bytes.
+    pub(crate) fn write_canonical(&self, out: &mut Vec<u8>) {
+        write_event(self, out);
+    }
+}
+
 /// Writes `e`'s canonical JSON at the end of `out`.
-pub(crate) fn write_event(e: &Event, out: &mut Vec<u8>) {
+fn write_event(e: &Event, out: &mut Vec<u8>) {
     let mut w = Writer(out);
     w.raw(b"{\"type\":\"");
     w.raw(e.kind().as_bytes());

@@ -2,12 +2,17 @@
 
 use crate::error::{Error, Result};
 use crate::ids::{EventId, MemberId};
+use crate::instant::Instant;
 use crate::money::{decimal_string, opt_decimal_string};
-use crate::Instant;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+mod canonical;
+mod validate;
+
+pub(crate) use validate::{validate_basket, validate_event, validate_head};
 
 /// An event. Unknown fields are rejected, so a typo never passes silently.
 ///
@@ -406,21 +411,6 @@ impl Event {
                 message: e.to_string(),
             }
         })
-    }
-
-    /// The event as compact JSON: its canonical form, which its hash is taken of.
-    ///
-    /// ```
-    /// use pointbook::Event;
-    /// let text = r#"{"type":"advance","id":"t1","at":"2027-06-01T04:00:00Z"}"#;
-    /// assert_eq!(Event::from_json(text)?.to_json(), text);
-    /// # Ok::<(), pointbook::Error>(())
-    /// ```
-    pub fn to_json(&self) -> String {
-        let mut json = Vec::with_capacity(256);
-        crate::canonical::write_event(self, &mut json);
-        // Built from `str`s and ASCII only.
-        String::from_utf8(json).unwrap_or_default()
     }
 
     /// The event's id.

@@ -18,9 +18,11 @@
 //! member keeps a full copy of itself from before the event, and committing checks that
 //! undoing the event's changes on a copy of the member gives exactly that copy back.
 
+use super::{Member, WindowEnd};
 use crate::ids::{EventId, MemberId};
-use crate::member::{Hold, Lot, Member, Redemption, WindowEnd};
-use crate::Instant;
+use crate::instant::Instant;
+use crate::lot::{Lot, Lots};
+use crate::reward::{Hold, Redemption};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -210,13 +212,13 @@ impl Member {
     }
 
     /// The open lots, for changing them in place (copied into the log first).
-    pub fn lots_mut(&mut self) -> &mut Vec<Lot> {
+    pub fn lots_mut(&mut self) -> &mut Lots {
         if let Some(u) = &mut self.undo.0 {
             if u.lots.is_none() {
                 u.lots = Some(self.lots.0.clone());
             }
         }
-        &mut self.lots.0
+        &mut self.lots
     }
 
     /// Before a change to the holds.
