@@ -78,6 +78,9 @@ typedef enum pb_status {
   PB_INVALID_SNAPSHOT = 500,
   // The snapshot was taken under another program.
   PB_PROGRAM_MISMATCH = 501,
+  // The book's state breaks an invariant or cannot be written (a defect, never an event's
+  // doing).
+  PB_INCONSISTENT_STATE = 502,
   // Analysis options out of range.
   PB_INVALID_OPTIONS = 600,
 } pb_status;

@@ -77,6 +77,9 @@ pub enum pb_status {
     PB_INVALID_SNAPSHOT = 500,
     /// The snapshot was taken under another program.
     PB_PROGRAM_MISMATCH = 501,
+    /// The book's state breaks an invariant or cannot be written (a defect, never an event's
+    /// doing).
+    PB_INCONSISTENT_STATE = 502,
     /// Analysis options out of range.
     PB_INVALID_OPTIONS = 600,
 }
@@ -105,6 +108,7 @@ impl pb_status {
             405 => PB_HOLD_NOT_ACTIVE,
             500 => PB_INVALID_SNAPSHOT,
             501 => PB_PROGRAM_MISMATCH,
+            502 => PB_INCONSISTENT_STATE,
             600 => PB_INVALID_OPTIONS,
             _ => PB_INTERNAL,
         }
@@ -519,7 +523,7 @@ pub unsafe extern "C" fn pb_book_digest(
     ffi_guard!(err, {
         check_out(digest, "digest")?;
         let book = book_ref(book)?;
-        let d = recover(book.book.read(), book)?.digest();
+        let d = recover(book.book.read(), book)?.digest()?;
         give_string(digest, d)
     })
 }
@@ -541,7 +545,7 @@ pub unsafe extern "C" fn pb_book_snapshot(
         check_out(len, "len")?;
         let book = book_ref(book)?;
         let data = recover(book.book.read(), book)?
-            .snapshot()
+            .snapshot()?
             .into_boxed_slice();
         // SAFETY: both checked non-NULL.
         unsafe {

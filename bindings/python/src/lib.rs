@@ -190,13 +190,15 @@ impl PyBook {
 
     /// SHA-256 of the canonical state.
     fn digest(&self) -> PyResult<String> {
-        guard(|| Ok(lock(&self.book).digest()))
+        guard(|| lock(&self.book).digest().map_err(|e| to_py(&e)))
     }
 
     /// The book as bytes.
     fn snapshot<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         guard(|| {
-            let bytes = py.detach(|| lock(&self.book).snapshot());
+            let bytes = py
+                .detach(|| lock(&self.book).snapshot())
+                .map_err(|e| to_py(&e))?;
             Ok(PyBytes::new(py, &bytes))
         })
     }
@@ -215,9 +217,9 @@ impl PyBook {
         })
     }
 
-    /// Checks the invariants; raises InternalError with what is broken.
+    /// Checks the invariants; raises InconsistentState with what is broken.
     fn verify(&self) -> PyResult<()> {
-        guard(|| lock(&self.book).verify().map_err(|e| raise("internal", &e)))
+        guard(|| lock(&self.book).verify().map_err(|e| to_py(&e)))
     }
 }
 

@@ -20,6 +20,15 @@ def test_every_error_is_a_pointbook_error_with_its_code() -> None:
     assert "missing field" in str(err.value)
 
 
+def test_an_inconsistent_state_has_its_own_class() -> None:
+    from pointbook._errors import from_code
+
+    err = from_code("inconsistent_state", "inconsistent state: member m1: negative debt or lot")
+    assert isinstance(err, pointbook.InconsistentState)
+    assert isinstance(err, pointbook.PointbookError)
+    assert err.code == "inconsistent_state"
+
+
 def test_program_errors_name_the_field(program: pointbook.Program) -> None:
     spec = program.to_dict()
     spec["earning"]["rules"][1]["bonus_percent"] = "ten"

@@ -91,6 +91,7 @@ pub fn demo(
         *tiers.entry(b.tier.clone()).or_default() += 1;
     }
     let outstanding = avail + pending + held;
+    let digest = book.digest().map_err(|e| e.to_string())?;
     let liability = Decimal::from(outstanding) * spec.point_value;
     let issued = -totals.issued;
     let breakage = if issued > 0 {
@@ -115,7 +116,7 @@ pub fn demo(
             "forfeited": totals.forfeited, "forgiven": -totals.forgiven,
             "outstanding": {"available": avail, "pending": pending, "held": held, "total": outstanding},
             "liability": liability.round_dp(p.minor_units()).to_string(),
-            "tiers": tiers, "digest": book.digest(),
+            "tiers": tiers, "digest": digest,
         });
         println!(
             "{}",
@@ -174,7 +175,7 @@ pub fn demo(
         let r: Vec<String> = rejected.iter().map(|(c, n)| format!("{c} {n}")).collect();
         println!("rejections   {}", r.join(", "));
     }
-    println!("digest       {}", book.digest());
+    println!("digest       {digest}");
     Ok(())
 }
 

@@ -98,8 +98,8 @@ fn answers(name: &str) -> Vec<(String, String)> {
     for (i, e) in events.iter().enumerate() {
         if i == half {
             // A book restored from its snapshot goes on exactly as the original would.
-            let restored = Book::restore(program.clone(), &book.snapshot()).unwrap();
-            assert_eq!(restored.digest(), book.digest());
+            let restored = Book::restore(program.clone(), &book.snapshot().unwrap()).unwrap();
+            assert_eq!(restored.digest().unwrap(), book.digest().unwrap());
             book = restored;
         }
         writeln!(outcomes, "{}", result_line(&book.apply(e))).unwrap();
@@ -120,10 +120,10 @@ fn answers(name: &str) -> Vec<(String, String)> {
         .unwrap();
         writeln!(reads, "{}", result_line(&book.quote(&quote))).unwrap();
     }
-    let snapshot = book.snapshot();
+    let snapshot = book.snapshot().unwrap();
     let state = format!(
         "digest {}\nsnapshot sha256 {}\nsnapshot bytes {}\ntotals {}\nmembers {}\n",
-        book.digest(),
+        book.digest().unwrap(),
         hex(&Sha256::digest(&snapshot)),
         snapshot.len(),
         serde_json::to_string(&book.totals()).unwrap(),

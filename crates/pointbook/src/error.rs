@@ -174,6 +174,14 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A book's state breaks an invariant of SEMANTICS §10, or one of its records cannot be
+    /// read back: never the result of an event, only of a defect or of memory changed from
+    /// outside.
+    #[error("inconsistent state: {message}")]
+    Inconsistent {
+        /// What is broken.
+        message: String,
+    },
     /// A snapshot was taken under another program.
     #[error("snapshot was taken under program {found}, not {expected}")]
     ProgramMismatch {
@@ -208,12 +216,13 @@ impl Error {
             Error::Overflow { .. } => "overflow",
             Error::InvalidSnapshot { .. } => "invalid_snapshot",
             Error::ProgramMismatch { .. } => "program_mismatch",
+            Error::Inconsistent { .. } => "inconsistent_state",
             Error::InvalidOptions { .. } => "invalid_options",
         }
     }
 
     /// A stable number for C status codes: 1xx program, 2xx event shape and order,
-    /// 3xx points and refunds, 4xx rewards, 5xx snapshots, 6xx analytics. Never renumbered.
+    /// 3xx points and refunds, 4xx rewards, 5xx snapshots and state, 6xx analytics. Never renumbered.
     pub fn number(&self) -> u32 {
         match self {
             Error::InvalidProgram { .. } => 100,
@@ -236,6 +245,7 @@ impl Error {
             Error::HoldNotActive { .. } => 405,
             Error::InvalidSnapshot { .. } => 500,
             Error::ProgramMismatch { .. } => 501,
+            Error::Inconsistent { .. } => 502,
             Error::InvalidOptions { .. } => 600,
         }
     }

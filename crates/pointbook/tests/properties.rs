@@ -331,7 +331,7 @@ fn run(program: Program, events: &[String]) -> Result<Run, TestCaseError> {
             "fields reordered: {}",
             json
         );
-        let before = book.digest();
+        let before = book.digest().unwrap();
         let canonical = event.to_json();
         match book.apply(&event) {
             Ok(o) => {
@@ -358,7 +358,7 @@ fn run(program: Program, events: &[String]) -> Result<Run, TestCaseError> {
                 }
                 if o.duplicate {
                     prop_assert_eq!(
-                        &book.digest(),
+                        &book.digest().unwrap(),
                         &before,
                         "duplicate changed the book: {}",
                         json
@@ -385,7 +385,7 @@ fn run(program: Program, events: &[String]) -> Result<Run, TestCaseError> {
             }
             Err(e) => {
                 prop_assert_eq!(
-                    &book.digest(),
+                    &book.digest().unwrap(),
                     &before,
                     "rejected event changed the book: {}",
                     json
@@ -400,7 +400,7 @@ fn run(program: Program, events: &[String]) -> Result<Run, TestCaseError> {
                 outcomes.push(Err(e.code()));
             }
         }
-        digests.push(book.digest());
+        digests.push(book.digest().unwrap());
     }
     Ok(Run {
         book,
@@ -440,13 +440,13 @@ proptest! {
         let cut = cut.index(events.len() + 1);
         let straight = run(program(variant), &events)?;
         let head = run(program(variant), &events[..cut])?;
-        let mut book = Book::restore(program(variant), &head.book.snapshot())
+        let mut book = Book::restore(program(variant), &head.book.snapshot().unwrap())
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
-        prop_assert_eq!(book.digest(), head.book.digest());
+        prop_assert_eq!(book.digest().unwrap(), head.book.digest().unwrap());
         for json in &events[cut..] {
             let _ = book.apply(&Event::from_json(json).unwrap());
         }
-        prop_assert_eq!(book.digest(), straight.book.digest());
+        prop_assert_eq!(book.digest().unwrap(), straight.book.digest().unwrap());
     }
 
     /// A quote is exactly what applying the purchase right then would do.
@@ -458,9 +458,9 @@ proptest! {
         let (last, head) = events.split_last().unwrap();
         let mut book = run(program(variant), head)?.book;
         let Event::Purchase(p) = Event::from_json(last).unwrap() else { unreachable!() };
-        let before = book.digest();
+        let before = book.digest().unwrap();
         let quoted = book.quote(&p);
-        prop_assert_eq!(book.digest(), before);
+        prop_assert_eq!(book.digest().unwrap(), before);
         let applied = book.apply(&Event::Purchase(p));
         match (quoted, applied) {
             (Ok(q), Ok(a)) => prop_assert_eq!(q, a),
@@ -554,7 +554,7 @@ proptest! {
         let replay = pointbook::parallel::replay_with_outcomes(&program, &events, threads);
         // Every event's result is the one a single thread returned, advances included.
         prop_assert_eq!(&replay.outcomes, &results);
-        prop_assert_eq!(replay.book.digest(), book.digest(), "threads {} fallback {:?}", replay.threads, replay.fallback);
+        prop_assert_eq!(replay.book.digest().unwrap(), book.digest().unwrap(), "threads {} fallback {:?}", replay.threads, replay.fallback);
         prop_assert_eq!(replay.rejected, rejected);
         prop_assert!(replay.book.verify().is_ok());
         PARALLEL_RUNS.fetch_add(usize::from(replay.threads > 1), std::sync::atomic::Ordering::Relaxed);
@@ -641,9 +641,9 @@ proptest! {
         let mut book = Book::new(program(0));
         book.apply_json(r#"{"type":"enroll","id":"e1","member":"m1","at":"2026-01-10T15:00:00Z"}"#).unwrap();
         book.apply_json(r#"{"type":"purchase","id":"p1","member":"m1","at":"2026-03-14T13:30:00Z","lines":[{"sku":"LATTE","category":"coffee","amount":"4.75"},{"sku":"CROISSANT","category":"pastry","amount":"3.50"}]}"#).unwrap();
-        let before = book.digest();
+        let before = book.digest().unwrap();
         if book.apply_json(&json).is_err() {
-            prop_assert_eq!(book.digest(), before);
+            prop_assert_eq!(book.digest().unwrap(), before);
         }
         prop_assert!(book.verify().is_ok());
     }
@@ -994,9 +994,9 @@ proptest! {
         let mut parsed = Vec::new();
         for json in &events {
             let event = Event::from_json(json).unwrap();
-            let before = book.digest();
+            let before = book.digest().unwrap();
             if book.apply(&event).is_err() {
-                prop_assert_eq!(book.digest(), before, "rejected but changed: {}", json);
+                prop_assert_eq!(book.digest().unwrap(), before, "rejected but changed: {}", json);
             }
             parsed.push(event);
         }

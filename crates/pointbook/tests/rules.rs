@@ -695,7 +695,7 @@ fn forget_forfeits_points_and_erases_personal_data() {
     );
     assert_eq!(o.points, -65);
     assert_eq!(b.totals().forfeited, 65);
-    let snapshot = String::from_utf8(b.snapshot()).unwrap();
+    let snapshot = String::from_utf8(b.snapshot().unwrap()).unwrap();
     assert!(
         !snapshot.contains("a@b.c") && !snapshot.contains("1990-05-01"),
         "personal data left"
@@ -735,7 +735,7 @@ fn forget_forfeits_points_and_erases_personal_data() {
 fn snapshots_refuse_other_programs_versions_and_tampering() {
     let mut b = book();
     enroll(&mut b, "e1", "m1", "2026-01-10T15:00:00Z");
-    let snap = b.snapshot();
+    let snap = b.snapshot().unwrap();
     let other = Program::parse(
         &std::fs::read_to_string(format!(
             "{}/../../examples/programs/corner-cafe-punch-card.toml",
@@ -770,7 +770,7 @@ fn snapshots_refuse_other_programs_versions_and_tampering() {
         "{e}"
     );
     let restored = Book::restore(bean_and_leaf(), &snap).unwrap();
-    assert_eq!(restored.digest(), b.digest());
+    assert_eq!(restored.digest().unwrap(), b.digest().unwrap());
 }
 
 #[test]

@@ -30,6 +30,7 @@ from . import _native
 from ._errors import (
     HoldNotActive,
     IdConflict,
+    InconsistentState,
     InsufficientPoints,
     InternalError,
     InvalidEvent,
@@ -57,7 +58,8 @@ __version__: str = _native.__version__
 
 __all__ = [
     "Analysis", "Balance", "Book", "Comparison", "EVENT_SCHEMA", "Outcome", "PointbookError",
-    "Program", "ReplayResult", "analyze", "compare", "generate", "replay", "HoldNotActive", "IdConflict", "InsufficientPoints", "InternalError",
+    "Program", "ReplayResult", "analyze", "compare", "generate", "replay", "HoldNotActive", "IdConflict", "InconsistentState", "InsufficientPoints",
+    "InternalError",
     "InvalidEvent", "InvalidOptions", "InvalidProgram", "InvalidSnapshot", "LateEvent", "LimitReached",
     "MemberClosed", "MemberExists", "OutOfStock", "Overflow", "ProgramMismatch",
     "RefundExceedsPurchase", "TierTooLow", "TransfersDisabled", "UnknownMember",
@@ -362,7 +364,7 @@ class Book:
         return cls(program, _native_book=_native.Book.restore(_program(program), bytes(data)))
 
     def verify(self) -> None:
-        """Checks the invariants of SEMANTICS §10; raises :class:`InternalError` if broken."""
+        """Checks the invariants of SEMANTICS §10; raises :class:`InconsistentState` if broken."""
         self._native.verify()
 
     def __repr__(self) -> str:

@@ -138,6 +138,13 @@ class ProgramMismatch(PointbookError, ValueError):
     default_code = "program_mismatch"
 
 
+class InconsistentState(PointbookError):
+    """The book's state breaks an invariant or cannot be written: a defect, never an event's
+    doing."""
+
+    default_code = "inconsistent_state"
+
+
 class InvalidOptions(PointbookError, ValueError):
     """Analysis options out of range (a day-long period, a percentile over 100)."""
 
@@ -156,8 +163,8 @@ BY_CODE: Dict[str, Type[PointbookError]] = {
         InvalidProgram, InvalidEvent, UnknownMember, MemberExists, MemberClosed, LateEvent,
         IdConflict, TransfersDisabled, UnknownPurchase, RefundExceedsPurchase,
         InsufficientPoints, Overflow, UnknownReward, TierTooLow, LimitReached, OutOfStock,
-        UnknownRedemption, HoldNotActive, InvalidSnapshot, ProgramMismatch, InvalidOptions,
-        InternalError,
+        UnknownRedemption, HoldNotActive, InvalidSnapshot, ProgramMismatch, InconsistentState,
+        InvalidOptions, InternalError,
     )
 }
 

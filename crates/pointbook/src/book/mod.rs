@@ -1,7 +1,11 @@
 //! The book: the state of one program, changed only by events.
 
 pub(crate) mod members;
+mod snapshot;
 pub(crate) mod txn;
+mod verify;
+
+pub use snapshot::SNAPSHOT_VERSION;
 
 use crate::book::txn::{Done, Txn};
 use crate::error::{Error, Result};
@@ -11,16 +15,11 @@ use crate::instant::Instant;
 use crate::ledger::{Journal, Totals};
 use crate::member::Member;
 use crate::outcome::{Balance, LotView, Outcome, Progress, ProgressStep};
-use crate::program::{hex, Program};
+use crate::program::Program;
 use crate::state::{Recorded, State};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
-
-/// The snapshot format version this build writes and reads.
-pub const SNAPSHOT_VERSION: u32 = 1;
-const SNAPSHOT_FORMAT: &str = "pointbook-snapshot";
 
 /// The state of one program: members, lots, holds, tiers, counters.
 ///
@@ -45,26 +44,6 @@ const SNAPSHOT_FORMAT: &str = "pointbook-snapshot";
 #[derive(Clone, Debug)]
 pub struct Book {
     program: Program,
-    state: State,
-}
-
-#[derive(Serialize)]
-struct SnapshotOut<'a> {
-    format: &'a str,
-    version: u32,
-    program: &'a str,
-    state: &'a State,
-}
-
-#[derive(Deserialize)]
-struct SnapshotHeader {
-    format: String,
-    version: u32,
-    program: String,
-}
-
-#[derive(Deserialize)]
-struct SnapshotIn {
     state: State,
 }
 
@@ -309,136 +288,6 @@ impl Book {
                 .map(|l| need(l.threshold))
                 .unwrap_or_default(),
         })
-    }
-
-    /// The book as bytes: format, version, program fingerprint and state.
-    pub fn snapshot(&self) -> Vec<u8> {
-        let out = SnapshotOut {
-            format: SNAPSHOT_FORMAT,
-            version: SNAPSHOT_VERSION,
-            program: self.program.fingerprint(),
-            state: &self.state,
-        };
-        serde_json::to_vec(&out).unwrap_or_default()
-    }
-
-    /// A book from a snapshot taken under the same program. The restored state is checked
-    /// against every invariant before it is accepted.
-    pub fn restore(program: Program, bytes: &[u8]) -> Result<Book> {
-        let bad = |message: String| Error::InvalidSnapshot { message };
-        let header: SnapshotHeader =
-            serde_json::from_slice(bytes).map_err(|e| bad(format!("not a snapshot: {e}")))?;
-        if header.format != SNAPSHOT_FORMAT {
-            return Err(bad(format!("unknown format \"{}\"", header.format)));
-        }
-        if header.version != SNAPSHOT_VERSION {
-            return Err(bad(format!(
-                "version {} is not supported (this build reads {SNAPSHOT_VERSION})",
-                header.version
-            )));
-        }
-        if header.program != program.fingerprint() {
-            return Err(Error::ProgramMismatch {
-                found: header.program,
-                expected: program.fingerprint().to_owned(),
-            });
-        }
-        let body: SnapshotIn =
-            serde_json::from_slice(bytes).map_err(|e| bad(format!("corrupt state: {e}")))?;
-        let book = Book {
-            program,
-            state: body.state,
-        };
-        book.verify()
-            .map_err(|e| bad(format!("inconsistent state: {e}")))?;
-        Ok(book)
-    }
-
-    /// SHA-256 (hex) of the canonical encoding of the book's state: equal books, equal digests,
-    /// on every platform.
-    pub fn digest(&self) -> String {
-        let bytes = serde_json::to_vec(&self.state).unwrap_or_default();
-        hex(&Sha256::digest(&bytes))
-    }
-
-    /// Checks the invariants of SEMANTICS §10: every account sums to zero; each member's
-    /// `available`, `pending` and `held` equal its lots and holds; lots are in FIFO order;
-    /// stock counts equal redemptions. Returns what is broken.
-    pub fn verify(&self) -> std::result::Result<(), String> {
-        let t = &self.state.totals;
-        let mut sum = i128::from(t.issued)
-            + i128::from(t.redeemed)
-            + i128::from(t.expired)
-            + i128::from(t.forfeited)
-            + i128::from(t.forgiven);
-        let mut usage = std::collections::BTreeMap::<String, u64>::new();
-        for (id, m) in &self.state.members {
-            sum += i128::from(m.available) + i128::from(m.pending) + i128::from(m.held);
-            if &m.id != id {
-                return Err(format!("member {id} is stored as {}", m.id));
-            }
-            let avail: i64 = m.lots.available();
-            let pending: i64 = m
-                .lots
-                .iter()
-                .filter(|l| !l.matured)
-                .map(|l| l.remaining)
-                .sum();
-            let held_lots: i64 = m.lots.iter().map(|l| l.held).sum();
-            let held: i64 = m.holds.values().map(|h| h.points).sum();
-            if m.debt < 0 || m.lots.iter().any(|l| l.remaining < 0 || l.held < 0) {
-                return Err(format!("member {id}: negative debt or lot"));
-            }
-            if m.available != avail - m.debt {
-                return Err(format!(
-                    "member {id}: available {} != lots {avail} - debt {}",
-                    m.available, m.debt
-                ));
-            }
-            if m.debt > 0 && avail > 0 {
-                return Err(format!(
-                    "member {id}: debt {} unpaid with {avail} available",
-                    m.debt
-                ));
-            }
-            if m.pending != pending {
-                return Err(format!(
-                    "member {id}: pending {} != lots {pending}",
-                    m.pending
-                ));
-            }
-            if m.held != held || held != held_lots {
-                return Err(format!(
-                    "member {id}: held {} != holds {held} != lots {held_lots}",
-                    m.held
-                ));
-            }
-            for h in m.holds.values() {
-                if h.parts.iter().map(|(_, n)| n).sum::<i64>() != h.points {
-                    return Err(format!("member {id}: a hold's parts do not add up"));
-                }
-            }
-            if m.lots.windows(2).any(|w| w[0].fifo_key() > w[1].fifo_key()) {
-                return Err(format!("member {id}: lots out of FIFO order"));
-            }
-            for r in m.redemptions.values().filter(|r| r.state.counts()) {
-                *usage.entry(r.reward.clone()).or_default() += 1;
-            }
-        }
-        if sum != 0 {
-            return Err(format!("accounts sum to {sum}, not 0"));
-        }
-        let stored: std::collections::BTreeMap<String, u64> = self
-            .state
-            .reward_usage
-            .iter()
-            .filter(|(_, n)| **n > 0)
-            .map(|(k, v)| (k.clone(), *v))
-            .collect();
-        if stored != usage {
-            return Err(format!("reward usage {stored:?} != redemptions {usage:?}"));
-        }
-        Ok(())
     }
 }
 
