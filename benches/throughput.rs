@@ -126,7 +126,7 @@ fn main() {
     // The same JSON Lines on every core: parse in parallel, replay by member groups.
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let par = best(2, || {
-        let parsed = pointbook::parallel::parse_jsonl(&w.jsonl, threads);
+        let parsed = pointbook::feed::events(w.jsonl.as_bytes(), threads);
         let events: Vec<Event> = parsed.into_iter().filter_map(|(_, e)| e.ok()).collect();
         pointbook::parallel::replay(&w.program, &events, threads)
             .book

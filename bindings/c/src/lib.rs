@@ -9,6 +9,7 @@
 
 use pointbook::analytics::{self, Analysis, Analyzer, Options};
 use pointbook::event::Purchase;
+use pointbook::feed;
 use pointbook::{Book, Error, Event, MemberId, Program};
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -504,8 +505,8 @@ unsafe fn analysis_options(options_json: *const c_char) -> Outcome<Options> {
 
 fn analyze_lines(program: &Program, events: &str, options: Options) -> Outcome<Analysis> {
     let mut analyzer = Analyzer::new(program.clone(), options)?;
-    for line in events.lines().filter(|l| !l.trim().is_empty()) {
-        let _ = analyzer.apply_json(line);
+    for line in feed::lines(events.as_bytes()) {
+        let _ = analyzer.apply_read(line.event());
     }
     Ok(analyzer.finish())
 }

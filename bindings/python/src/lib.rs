@@ -131,6 +131,18 @@ impl PyBook {
         })
     }
 
+    /// Moves every member's clock to an RFC 3339 instant (the core's `advance@<instant>`
+    /// event); returns the outcome (JSON).
+    fn advance_json(&self, py: Python<'_>, at: &str) -> PyResult<String> {
+        guard(|| {
+            let at = at
+                .parse()
+                .map_err(|e| raise("invalid_event", &format!("at \"{at}\": {e}")))?;
+            let outcome = py.detach(|| lock(&self.book).advance(at));
+            json(&outcome.map_err(|e| to_py(&e))?)
+        })
+    }
+
     /// Quotes a purchase (JSON, `type` optional); returns the outcome (JSON).
     fn quote_json(&self, purchase: &str) -> PyResult<String> {
         guard(|| {
@@ -358,10 +370,7 @@ impl PyAnalyzer {
                         let batch = batch.map_err(|e| e.to_string())?;
                         for event in arrow_events::events(&batch)? {
                             rows += 1;
-                            match event {
-                                Ok(e) => drop(a.apply(&e)),
-                                Err(_) => a.count_unreadable(),
-                            }
+                            let _ = a.apply_read(event);
                         }
                     }
                     Ok(rows)

@@ -5,6 +5,7 @@ use arrow_array::builder::{
 };
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, Field, Schema};
+use pointbook::feed::{self, Applied};
 use pointbook::outcome::Account;
 use pointbook::{Book, Error, Event, Instant, Outcome};
 use pyo3::PyResult;
@@ -68,9 +69,6 @@ struct Rows {
     e_detail: StringBuilder,
 }
 
-/// One event's result: the event, if it could be read, and its outcome or error.
-type Applied<'e> = (Option<&'e Event>, Result<Outcome, Error>);
-
 /// Below this many events per thread, rows are written on one thread.
 const EVENTS_PER_THREAD: usize = 16_384;
 
@@ -97,52 +95,15 @@ impl Replay {
         self.pending.push(event);
     }
 
-    /// Applies the pending events: all at once on every core into a fresh book (each event's
-    /// result is what one thread would have returned), one by one into a book already used.
+    /// Applies the pending events ([`feed::apply_all`]: on every core into a fresh book).
     fn flush(&mut self) {
         let pending = std::mem::take(&mut self.pending);
         if pending.is_empty() {
             return;
         }
-        if self.book.clock().is_none() && self.book.member_count() == 0 {
-            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-            let mut read = Vec::new();
-            let mut unreadable = Vec::with_capacity(pending.len());
-            for e in pending {
-                match e {
-                    Ok(e) => {
-                        read.push(e);
-                        unreadable.push(None);
-                    }
-                    Err(err) => unreadable.push(Some(err)),
-                }
-            }
-            let replay =
-                pointbook::parallel::replay_with_outcomes(self.book.program(), &read, threads);
-            self.book = replay.book;
-            let mut results = read.iter().zip(replay.outcomes);
-            let mut applied: Vec<Applied> = Vec::with_capacity(unreadable.len());
-            for err in unreadable {
-                match err {
-                    Some(err) => applied.push((None, Err(err))),
-                    None => {
-                        if let Some((e, r)) = results.next() {
-                            applied.push((Some(e), r));
-                        }
-                    }
-                }
-            }
-            self.write_rows(applied, threads);
-        } else {
-            let mut applied = Vec::with_capacity(pending.len());
-            for e in &pending {
-                match e {
-                    Ok(e) => applied.push((Some(e), self.book.apply(e))),
-                    Err(err) => applied.push((None, Err(err.clone()))),
-                }
-            }
-            self.write_rows(applied, 1);
-        }
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let applied = feed::apply_all(&mut self.book, pending, threads);
+        self.write_rows(applied, threads);
     }
 
     /// Writes the rows of consecutive results, in runs on up to `threads` threads.
@@ -165,7 +126,7 @@ impl Replay {
         let write = |start: u64, chunk: Vec<Applied>| {
             let mut rows = Rows::new();
             for (i, (event, result)) in chunk.into_iter().enumerate() {
-                rows.record(start + i as u64, event, result);
+                rows.record(start + i as u64, event.as_ref(), result);
             }
             rows
         };

@@ -64,6 +64,14 @@ def test_b_fifo_and_expiry(book: pointbook.Book) -> None:
     assert book.totals()["expired"] == 55
 
 
+def test_advance_is_the_core_advance_event(book: pointbook.Book) -> None:
+    enroll(book)
+    outcome = book.advance("2027-06-01T06:00:00+02:00")
+    assert (outcome.event, outcome.type) == ("advance@2027-06-01T04:00:00Z", "advance")
+    with pytest.raises(pointbook.InvalidEvent):
+        book.advance("June 1st")
+
+
 def test_c_refund_reverses_the_difference(book: pointbook.Book) -> None:
     enroll(book)
     book.apply({"type": "purchase", "id": "p1", "member": "m1", "at": "2026-03-14T13:30:00Z",

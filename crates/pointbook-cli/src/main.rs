@@ -8,8 +8,9 @@ mod report;
 use clap::{Args, Parser, Subcommand};
 use pointbook::analytics::{self, Analysis, Analyzer, Options};
 use pointbook::event::Purchase;
-use pointbook::{Book, Error, Event, Outcome, Program};
-use std::io::{BufRead, BufWriter, IsTerminal, Write};
+use pointbook::feed::{self, Line, Lines, Rejection};
+use pointbook::{Book, Event, Outcome, Program};
+use std::io::{BufRead, BufWriter, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -268,10 +269,10 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
             let stdout = std::io::stdout();
             let mut out = BufWriter::new(stdout.lock());
             let mut failed = None;
-            let (_, rejected) = replay(&a, &mut |line, result| {
+            let (_, rejected) = replay(&a, &mut |_, result| {
                 let text = match result {
                     Ok(o) => to_json(o),
-                    Err((id, e)) => rejection(line, id, e),
+                    Err(r) => r.to_json(),
                 };
                 if let Err(e) = writeln!(out, "{text}") {
                     failed.get_or_insert(e.to_string());
@@ -410,11 +411,7 @@ fn options(a: &AnalysisArgs) -> CliResult<Options> {
 /// Replays an events file into an analyzer; rejections go to stderr.
 fn analyze(program: &PathBuf, events: &PathBuf, options: Options) -> CliResult<Analysis> {
     let mut analyzer = Analyzer::new(load_program(program)?, options).map_err(|e| e.to_string())?;
-    feed(
-        events,
-        &mut |line| analyzer.apply_json(line),
-        &mut |_, _| {},
-    )?;
+    feed(events, &mut |e| analyzer.apply_read(e), &mut |_, _| {})?;
     Ok(analyzer.finish())
 }
 
@@ -430,15 +427,6 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }
 
-/// A rejection as one JSON line: `{"id": ..., "line": N, "error": {"code": ..., "message": ...}}`.
-fn rejection(line: usize, id: &str, e: &Error) -> String {
-    to_json(&serde_json::json!({
-        "id": id,
-        "line": line,
-        "error": {"code": e.code(), "message": e.to_string()},
-    }))
-}
-
 fn load_program(path: &PathBuf) -> CliResult<Program> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     Program::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
@@ -451,17 +439,13 @@ fn load_program_or_default(path: Option<&PathBuf>) -> CliResult<Program> {
     }
 }
 
-type Seen<'a> = dyn FnMut(usize, Result<&Outcome, (&str, &Error)>) + 'a;
+type Seen<'a> = dyn FnMut(usize, Result<&Outcome, &Rejection>) + 'a;
 
 /// Replays an events file; rejections go to stderr (and to `seen`). Returns the book and the
 /// number of rejected events.
 fn replay(a: &ReplayArgs, seen: &mut Seen<'_>) -> CliResult<(Book, usize)> {
     let mut book = Book::new(load_program(&a.program)?);
-    let rejected = feed(
-        &a.events,
-        &mut |line| Event::from_json(line).and_then(|e| book.apply(&e)),
-        seen,
-    )?;
+    let rejected = feed(&a.events, &mut |e| e.and_then(|e| book.apply(&e)), seen)?;
     Ok((book, rejected))
 }
 
@@ -469,21 +453,24 @@ fn replay(a: &ReplayArgs, seen: &mut Seen<'_>) -> CliResult<(Book, usize)> {
 /// the number of rejected events.
 fn replay_parallel(a: &ReplayArgs, threads: usize) -> CliResult<(Book, usize)> {
     let program = load_program(&a.program)?;
-    let text = if a.events.as_os_str() == "-" {
-        std::io::read_to_string(std::io::stdin()).map_err(|e| e.to_string())?
+    let bytes = if a.events.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|e| e.to_string())?;
+        bytes
     } else {
-        std::fs::read_to_string(&a.events).map_err(|e| format!("{}: {e}", a.events.display()))?
+        std::fs::read(&a.events).map_err(|e| format!("{}: {e}", a.events.display()))?
     };
     let mut stderr = std::io::stderr().lock();
     let mut events = Vec::new();
     let mut unreadable = 0;
-    for (line, parsed) in pointbook::parallel::parse_jsonl(&text, threads) {
+    for (line, parsed) in feed::events(&bytes, threads) {
         match parsed {
             Ok(e) => events.push(e),
             Err(e) => {
                 unreadable += 1;
-                let id = error_event_id(&e, "");
-                let _ = writeln!(stderr, "{}", rejection(line, &id, &e));
+                let _ = writeln!(stderr, "{}", Rejection::new(line, None, e).to_json());
             }
         }
     }
@@ -501,14 +488,14 @@ fn replay_parallel(a: &ReplayArgs, threads: usize) -> CliResult<(Book, usize)> {
     Ok((r.book, r.rejected + unreadable))
 }
 
-/// Applies each line of an events file (`-`: standard input); rejections go to stderr (and
-/// to `seen`). Returns the number of rejected events.
+/// Applies each line of an events file (`-`: standard input), read in chunks as it comes;
+/// rejections go to stderr (and to `seen`). Returns the number of rejected events.
 fn feed(
     events: &PathBuf,
-    apply: &mut dyn FnMut(&str) -> pointbook::Result<Outcome>,
+    apply: &mut dyn FnMut(pointbook::Result<Event>) -> pointbook::Result<Outcome>,
     seen: &mut Seen<'_>,
 ) -> CliResult<usize> {
-    let reader: Box<dyn BufRead> = if events.as_os_str() == "-" {
+    let mut reader: Box<dyn BufRead> = if events.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
         let f = std::fs::File::open(events).map_err(|e| format!("{}: {e}", events.display()))?;
@@ -517,39 +504,37 @@ fn feed(
     let progress = std::io::stderr().is_terminal();
     let mut rejected = 0;
     let mut stderr = std::io::stderr().lock();
-    for (i, line) in reader.lines().enumerate() {
-        let line = line.map_err(|e| format!("{}: line {}: {e}", events.display(), i + 1))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let result = apply(&line);
-        match &result {
-            Ok(o) => seen(i + 1, Ok(o)),
+    let mut each = |line: Line<'_>| {
+        match apply(line.event()) {
+            Ok(o) => seen(line.number, Ok(&o)),
             Err(e) => {
                 rejected += 1;
-                let id = error_event_id(e, &line);
-                let _ = writeln!(stderr, "{}", rejection(i + 1, &id, e));
-                seen(i + 1, Err((&id, e)));
+                let r = Rejection::new(line.number, line.text(), e);
+                let _ = writeln!(stderr, "{}", r.to_json());
+                seen(line.number, Err(&r));
             }
         }
-        if progress && (i + 1) % 100_000 == 0 {
-            let _ = write!(stderr, "\rreplayed {} events", i + 1);
+        if progress && line.number % 100_000 == 0 {
+            let _ = write!(stderr, "\rreplayed {} lines", line.number);
         }
+    };
+    let mut lines = Lines::default();
+    loop {
+        let chunk = reader
+            .fill_buf()
+            .map_err(|e| format!("{}: {e}", events.display()))?;
+        if chunk.is_empty() {
+            break;
+        }
+        let n = chunk.len();
+        lines.push(chunk, &mut each);
+        reader.consume(n);
     }
+    lines.finish(&mut each);
     if progress {
-        let _ = write!(stderr, "\r\x1b[K");
+        let _ = write!(std::io::stderr(), "\r\x1b[K");
     }
     Ok(rejected)
-}
-
-fn error_event_id(e: &Error, line: &str) -> String {
-    match e {
-        Error::InvalidEvent { event, .. } => event.clone(),
-        _ => serde_json::from_str::<serde_json::Value>(line)
-            .ok()
-            .and_then(|v| v.get("id").and_then(|i| i.as_str()).map(str::to_owned))
-            .unwrap_or_else(|| "?".into()),
-    }
 }
 
 fn quote(book: &Book, arg: &str) -> CliResult<Outcome> {

@@ -370,3 +370,39 @@ fn balances_on_two_threads_are_the_same_balances() {
         stderr(&two)
     );
 }
+
+/// A byte-order mark before the first line is ignored, and a line that is not UTF-8 is
+/// rejected on its own: the run goes on, on one thread and on two.
+#[test]
+fn a_bom_and_a_bad_byte_do_not_stop_a_run() {
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    let history = std::fs::read(root().join(EVENTS)).unwrap();
+    let mut lines = history.split(|b| *b == b'\n');
+    bytes.extend_from_slice(lines.next().unwrap());
+    bytes.extend_from_slice(b"\n{\"type\":\"enroll\",\"id\":\"x\xFF\"}\n");
+    for line in lines {
+        bytes.extend_from_slice(line);
+        bytes.push(b'\n');
+    }
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("bom-and-bad-byte.jsonl");
+    std::fs::write(&path, &bytes).unwrap();
+    let path = path.to_str().unwrap();
+    let plain = pointbook(&["balances", "--program", PROGRAM, "--events", EVENTS]);
+    for threads in ["1", "2"] {
+        let o = pointbook(&[
+            "balances",
+            "--program",
+            PROGRAM,
+            "--events",
+            path,
+            "--threads",
+            threads,
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(stdout(&o), stdout(&plain), "{threads} thread(s)");
+        let bad: serde_json::Value =
+            serde_json::from_str(stderr(&o).lines().next().unwrap()).unwrap();
+        assert_eq!(bad["line"], 2, "{threads} thread(s)");
+        assert_eq!(bad["error"]["code"], "invalid_event");
+    }
+}

@@ -542,7 +542,13 @@ impl Analyzer {
 
     /// Parses one JSON event and applies it; an unreadable event counts as rejected.
     pub fn apply_json(&mut self, json: &str) -> Result<Outcome> {
-        match Event::from_json(json) {
+        self.apply_read(Event::from_json(json))
+    }
+
+    /// Applies an event as it was read: one that could not be read (a malformed line or row)
+    /// counts as rejected.
+    pub fn apply_read(&mut self, event: Result<Event>) -> Result<Outcome> {
+        match event {
             Ok(e) => self.apply(&e),
             Err(e) => {
                 self.counts.rejected += 1;

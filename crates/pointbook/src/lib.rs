@@ -11,6 +11,7 @@ mod codec;
 mod earning;
 pub mod error;
 pub mod event;
+pub mod feed;
 pub mod ids;
 mod instant;
 pub mod ledger;

@@ -168,34 +168,6 @@ fn run(program: &Program, events: &[Event], threads: usize, keep: bool) -> Repla
     }
 }
 
-/// Parses JSON Lines (blank lines skipped) on up to `threads` threads, keeping line order:
-/// each entry is the 1-based line number and the parsed event or its error.
-pub fn parse_jsonl(text: &str, threads: usize) -> Vec<(usize, Result<Event>)> {
-    let lines: Vec<(usize, &str)> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| (i + 1, l))
-        .collect();
-    let chunk = lines.len().div_ceil(threads.max(1)).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = lines
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|(n, l)| (*n, Event::from_json(l)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    })
-}
-
 fn sequential(
     program: &Program,
     events: &[Event],

@@ -317,8 +317,7 @@ class Book:
 
     def advance(self, at: Instant) -> Outcome:
         """Moves every member's clock to ``at`` (an ``advance`` event, id ``advance@<at>``)."""
-        when = _at(at)
-        return self.apply({"type": "advance", "id": f"advance@{when}", "at": when})
+        return Outcome._from_json(self._native.advance_json(_at(at)))
 
     def balance(self, member: str) -> Balance:
         """A member's balance as of the book's clock. Raises :class:`UnknownMember`."""
