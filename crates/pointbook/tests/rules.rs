@@ -755,15 +755,23 @@ fn snapshots_refuse_other_programs_versions_and_tampering() {
         "invalid_snapshot"
     );
     let text = String::from_utf8(snap.clone()).unwrap();
-    let v2 = text.replacen("\"version\":1", "\"version\":2", 1);
-    let e = Book::restore(bean_and_leaf(), v2.as_bytes()).unwrap_err();
+    let v3 = text.replacen("\"version\":2", "\"version\":3", 1);
+    let e = Book::restore(bean_and_leaf(), v3.as_bytes()).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "invalid snapshot: version 2 is not supported (this build reads 1)"
+        "invalid snapshot: version 3 is not supported (this build reads 1 and 2)"
     );
+    // A changed state no longer matches its checksum.
     let tampered = text.replacen("\"available\":25", "\"available\":2500", 1);
     assert_ne!(tampered, text);
     let e = Book::restore(bean_and_leaf(), tampered.as_bytes()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "invalid snapshot: the state does not match its checksum"
+    );
+    // The same change in a version 1 snapshot (no checksum) is caught by the invariants.
+    let v1 = as_version_1(&text).replacen("\"available\":25", "\"available\":2500", 1);
+    let e = Book::restore(bean_and_leaf(), v1.as_bytes()).unwrap_err();
     assert!(
         e.to_string()
             .starts_with("invalid snapshot: inconsistent state"),
@@ -771,6 +779,56 @@ fn snapshots_refuse_other_programs_versions_and_tampering() {
     );
     let restored = Book::restore(bean_and_leaf(), &snap).unwrap();
     assert_eq!(restored.digest().unwrap(), b.digest().unwrap());
+}
+
+/// A version 2 snapshot as a version 1 snapshot of the same book was written: no checksum.
+fn as_version_1(v2: &str) -> String {
+    let value: serde_json::Value = serde_json::from_str(v2).unwrap();
+    let state = &v2[v2.find(",\"state\":").unwrap() + 9..v2.len() - 1];
+    format!(
+        "{{\"format\":\"pointbook-snapshot\",\"version\":1,\"program\":{},\"state\":{state}}}",
+        value["program"]
+    )
+}
+
+/// Version 1 snapshots, as earlier builds wrote them, still restore to the same book.
+#[test]
+fn version_1_snapshots_still_restore() {
+    let mut b = book();
+    enroll(&mut b, "e1", "m1", "2026-01-10T15:00:00Z");
+    buy(&mut b, "p1", "m1", "2026-03-14T13:30:00Z", BASKET_A);
+    let v2 = String::from_utf8(b.snapshot().unwrap()).unwrap();
+    let v1 = as_version_1(&v2);
+    assert!(v1.starts_with("{\"format\":\"pointbook-snapshot\",\"version\":1,\"program\":\""));
+    let restored = Book::restore(bean_and_leaf(), v1.as_bytes()).unwrap();
+    assert_eq!(restored.digest(), b.digest());
+    let with_checksum = v1.replacen(",\"state\":", ",\"checksum\":\"00\",\"state\":", 1);
+    assert_eq!(
+        Book::restore(bean_and_leaf(), with_checksum.as_bytes())
+            .unwrap_err()
+            .to_string(),
+        "invalid snapshot: a version 1 snapshot has no checksum"
+    );
+}
+
+/// Every single-bit flip of a snapshot is refused: none restores as a different book.
+#[test]
+fn every_single_bit_flip_of_a_snapshot_is_refused() {
+    let mut b = book();
+    enroll(&mut b, "e1", "m1", "2026-01-10T15:00:00Z");
+    buy(&mut b, "p1", "m1", "2026-03-14T13:30:00Z", BASKET_A);
+    let snap = b.snapshot().unwrap();
+    let mut accepted = Vec::new();
+    for byte in 0..snap.len() {
+        for bit in 0..8 {
+            let mut flipped = snap.clone();
+            flipped[byte] ^= 1 << bit;
+            if Book::restore(bean_and_leaf(), &flipped).is_ok() {
+                accepted.push((byte, bit));
+            }
+        }
+    }
+    assert!(accepted.is_empty(), "accepted flips: {accepted:?}");
 }
 
 #[test]

@@ -1,35 +1,40 @@
-//! Snapshots: the book as bytes (format, version, program fingerprint, state), read back only
-//! under the same program and only if every invariant holds; and the digest of the state.
+//! Snapshots: the book as bytes (format, version, program fingerprint, state and its
+//! checksum), read back only under the same program, only if the state matches its checksum
+//! and only if every invariant holds; and the digest of the state.
 
 use super::Book;
 use crate::error::{Error, Result};
 use crate::program::{hex, Program};
 use crate::state::State;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
-/// The snapshot format version this build writes and reads.
-pub const SNAPSHOT_VERSION: u32 = 1;
+/// The snapshot format version this build writes. It reads this one and version 1.
+pub const SNAPSHOT_VERSION: u32 = 2;
 const SNAPSHOT_FORMAT: &str = "pointbook-snapshot";
 
+/// Version 2 adds `checksum`, the SHA-256 of the state's bytes as written (the book's
+/// digest): a snapshot changed in any bit of its state, or of its checksum, is refused.
 #[derive(Serialize)]
 struct SnapshotOut<'a> {
     format: &'a str,
     version: u32,
     program: &'a str,
-    state: &'a State,
+    checksum: &'a str,
+    state: &'a RawValue,
 }
 
+/// A snapshot of either version, its state kept as the bytes it was written as.
 #[derive(Deserialize)]
-struct SnapshotHeader {
+struct SnapshotIn<'a> {
     format: String,
     version: u32,
     program: String,
-}
-
-#[derive(Deserialize)]
-struct SnapshotIn {
-    state: State,
+    #[serde(default)]
+    checksum: Option<String>,
+    #[serde(borrow)]
+    state: &'a RawValue,
 }
 
 /// The book's state could not be written: one of its own records does not read back.
@@ -40,45 +45,56 @@ fn unwritable(e: serde_json::Error) -> Error {
 }
 
 impl Book {
-    /// The book as bytes: format, version, program fingerprint and state. Fails only if the
-    /// book's own records cannot be read back ([`Error::Inconsistent`]).
+    /// The book as bytes: format, version, program fingerprint, the state and its checksum.
+    /// Fails only if the book's own records cannot be read back ([`Error::Inconsistent`]).
     pub fn snapshot(&self) -> Result<Vec<u8>> {
+        let state = serde_json::to_string(&self.state).map_err(unwritable)?;
+        let checksum = hex(&Sha256::digest(state.as_bytes()));
+        let state = RawValue::from_string(state).map_err(unwritable)?;
         let out = SnapshotOut {
             format: SNAPSHOT_FORMAT,
             version: SNAPSHOT_VERSION,
             program: self.program.fingerprint(),
-            state: &self.state,
+            checksum: &checksum,
+            state: &state,
         };
         serde_json::to_vec(&out).map_err(unwritable)
     }
 
-    /// A book from a snapshot taken under the same program. The restored state is checked
-    /// against every invariant before it is accepted.
+    /// A book from a snapshot (version 2, or 1 as earlier builds wrote it) taken under the same
+    /// program. A version 2 snapshot's state must match its checksum; the restored state is
+    /// checked against every invariant before it is accepted.
     pub fn restore(program: Program, bytes: &[u8]) -> Result<Book> {
         let bad = |message: String| Error::InvalidSnapshot { message };
-        let header: SnapshotHeader =
+        let snapshot: SnapshotIn =
             serde_json::from_slice(bytes).map_err(|e| bad(format!("not a snapshot: {e}")))?;
-        if header.format != SNAPSHOT_FORMAT {
-            return Err(bad(format!("unknown format \"{}\"", header.format)));
+        if snapshot.format != SNAPSHOT_FORMAT {
+            return Err(bad(format!("unknown format \"{}\"", snapshot.format)));
         }
-        if header.version != SNAPSHOT_VERSION {
-            return Err(bad(format!(
-                "version {} is not supported (this build reads {SNAPSHOT_VERSION})",
-                header.version
-            )));
+        match (snapshot.version, &snapshot.checksum) {
+            (1, None) => {}
+            (1, Some(_)) => return Err(bad("a version 1 snapshot has no checksum".into())),
+            (2, None) => return Err(bad("the checksum is missing".into())),
+            (2, Some(checksum)) => {
+                if *checksum != hex(&Sha256::digest(snapshot.state.get().as_bytes())) {
+                    return Err(bad("the state does not match its checksum".into()));
+                }
+            }
+            (v, _) => {
+                return Err(bad(format!(
+                    "version {v} is not supported (this build reads 1 and {SNAPSHOT_VERSION})"
+                )))
+            }
         }
-        if header.program != program.fingerprint() {
+        if snapshot.program != program.fingerprint() {
             return Err(Error::ProgramMismatch {
-                found: header.program,
+                found: snapshot.program,
                 expected: program.fingerprint().to_owned(),
             });
         }
-        let body: SnapshotIn =
-            serde_json::from_slice(bytes).map_err(|e| bad(format!("corrupt state: {e}")))?;
-        let book = Book {
-            program,
-            state: body.state,
-        };
+        let state: State = serde_json::from_str(snapshot.state.get())
+            .map_err(|e| bad(format!("corrupt state: {e}")))?;
+        let book = Book { program, state };
         book.check_invariants()
             .map_err(|e| bad(format!("inconsistent state: {e}")))?;
         Ok(book)
