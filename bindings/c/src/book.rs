@@ -1,0 +1,255 @@
+//! Books: events applied, quotes, balances, progress, digests and snapshots. A `pb_book` holds
+//! its `Book` in a read-write lock: `pb_book_apply` takes it for writing; quotes, balances,
+//! progress, digests and snapshots take it for reading, so reads run in parallel and never
+//! see half an event.
+
+use crate::boundary::{c_text, check_out, give_string, text, to_json};
+use crate::error::{fail, ffi_guard, pb_error, pb_status, Failure, Outcome};
+use crate::program::{pb_program, program_ref};
+use pointbook::event::Purchase;
+use pointbook::{Book, Event, MemberId};
+use std::ffi::c_char;
+use std::sync::RwLock;
+
+/// A book: the state of one program. Opaque; safe to share between threads.
+pub struct pb_book {
+    book: RwLock<Book>,
+}
+
+pub(crate) fn book_ref<'a>(book: *const pb_book) -> Outcome<&'a pb_book> {
+    // SAFETY: the caller passes NULL or a live pb_book from pb_book_new/pb_book_restore.
+    unsafe { book.as_ref() }.map_or_else(|| fail(pb_status::PB_NULL_ARGUMENT, "book is NULL"), Ok)
+}
+
+/// A poisoned lock means a panic was caught while the book was held; an event that does not
+/// complete, panic included, leaves the book as it was (the core undoes its changes to
+/// members as the panic unwinds), so the book is still whole. Go on with it.
+pub(crate) fn recover<G>(r: Result<G, std::sync::PoisonError<G>>, book: &pb_book) -> Outcome<G> {
+    match r {
+        Ok(g) => Ok(g),
+        Err(poisoned) => {
+            book.book.clear_poison();
+            Ok(poisoned.into_inner())
+        }
+    }
+}
+
+/// Creates an empty book for a program.
+///
+/// # Safety
+/// `program` is NULL or live; `out` and `err` are NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn pb_book_new(
+    program: *const pb_program,
+    out: *mut *mut pb_book,
+    err: *mut *mut pb_error,
+) -> pb_status {
+    ffi_guard!(err, {
+        check_out(out, "out")?;
+        let program = program_ref(program)?.program.clone();
+        let book = Box::new(pb_book {
+            book: RwLock::new(Book::new(program)),
+        });
+        // SAFETY: `out` checked non-NULL.
+        unsafe { *out = Box::into_raw(book) };
+        Ok(())
+    })
+}
+
+/// Applies one event (JSON, `len` bytes). On success `*outcome_json` (if `outcome_json` is not
+/// NULL) receives the outcome, to be freed with `pb_string_free`. On failure the book is
+/// unchanged.
+///
+/// # Safety
+/// `book` is NULL or live; `event_json` points to `len` bytes; out-parameters NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn pb_book_apply(
+    book: *mut pb_book,
+    event_json: *const c_char,
+    len: usize,
+    outcome_json: *mut *mut c_char,
+    err: *mut *mut pb_error,
+) -> pb_status {
+    ffi_guard!(err, {
+        let book = book_ref(book)?;
+        // SAFETY: forwarded from the caller.
+        let json = unsafe { text(event_json, len, "event_json") }?;
+        let event = Event::from_json(json)?;
+        let outcome = recover(book.book.write(), book)?.apply(&event)?;
+        give_string(outcome_json, to_json(&outcome)?)
+    })
+}
+
+/// Quotes a purchase (JSON, wire format; `"type"` may be omitted): the outcome it would have,
+/// without applying it.
+///
+/// # Safety
+/// As `pb_book_apply`; `outcome_json` must not be NULL.
+#[no_mangle]
+pub unsafe extern "C" fn pb_book_quote(
+    book: *const pb_book,
+    purchase_json: *const c_char,
+    len: usize,
+    outcome_json: *mut *mut c_char,
+    err: *mut *mut pb_error,
+) -> pb_status {
+    ffi_guard!(err, {
+        check_out(outcome_json, "outcome_json")?;
+        let book = book_ref(book)?;
+        // SAFETY: forwarded from the caller.
+        let json = unsafe { text(purchase_json, len, "purchase_json") }?;
+        let purchase = Purchase::from_json(json)?;
+        let outcome = recover(book.book.read(), book)?.quote(&purchase)?;
+        give_string(outcome_json, to_json(&outcome)?)
+    })
+}
+
+/// A member's balance (JSON, SEMANTICS §12) as of the book's clock.
+///
+/// # Safety
+/// `book` NULL or live; `member` NULL or NUL-terminated; `balance_json` writable.
+#[no_mangle]
+pub unsafe extern "C" fn pb_book_balance(
+    book: *const pb_book,
+    member: *const c_char,
+    balance_json: *mut *mut c_char,
+    err: *mut *mut pb_error,
+) -> pb_status {
+    ffi_guard!(err, {
+        check_out(balance_json, "balance_json")?;
+        let book = book_ref(book)?;
+        // SAFETY: forwarded from the caller.
+        let member = MemberId::new(unsafe { c_text(member, "member") }?);
+        let balance = recover(book.book.read(), book)?.balance(&member)?;
+        give_string(balance_json, to_json(&balance)?)
+    })
+}
+
+/// A member's tier progress (JSON) at an RFC 3339 instant (NULL: the book's clock).
+///
+/// # Safety
+/// As `pb_book_balance`; `at` NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn pb_book_progress(
+    book: *const pb_book,
+    member: *const c_char,
+    at: *const c_char,
+    progress_json: *mut *mut c_char,
+    err: *mut *mut pb_error,
+) -> pb_status {
+    ffi_guard!(err, {
+        check_out(progress_json, "progress_json")?;
+        let book = book_ref(book)?;
+        // SAFETY: forwarded from the caller.
+        let member = MemberId::new(unsafe { c_text(member, "member") }?);
+        let guard = recover(book.book.read(), book)?;
+        let at = if at.is_null() {
+            guard.clock().ok_or_else(|| {
+                Failure(
+                    pb_status::PB_INVALID_ARGUMENT,
+                    "the book has no events yet; give an instant".into(),
+                )
+            })?
+        } else {
+            // SAFETY: forwarded from the caller.
+            let text = unsafe { c_text(at, "at") }?;
+            text.parse().map_err(|e| {
+                Failure(
+                    pb_status::PB_INVALID_ARGUMENT,
+                    format!("at \"{text}\": {e}"),
+                )
+            })?
+        };
+        give_string(progress_json, to_json(&guard.progress(&member, at)?)?)
+    })
+}
+
+/// The state digest (64 hex characters): equal books have equal digests on every platform.
+///
+/// # Safety
+/// `book` NULL or live; `digest` writable.
+#[no_mangle]
+pub unsafe extern "C" fn pb_book_digest(
+    book: *const pb_book,
+    digest: *mut *mut c_char,
+    err: *mut *mut pb_error,
+) -> pb_status {
+    ffi_guard!(err, {
+        check_out(digest, "digest")?;
+        let book = book_ref(book)?;
+        let d = recover(book.book.read(), book)?.digest()?;
+        give_string(digest, d)
+    })
+}
+
+/// The book as bytes, to save (e.g. to a file) and `pb_book_restore` later. Free with
+/// `pb_bytes_free(bytes, len)`.
+///
+/// # Safety
+/// `book` NULL or live; `bytes` and `len` writable.
+#[no_mangle]
+pub unsafe extern "C" fn pb_book_snapshot(
+    book: *const pb_book,
+    bytes: *mut *mut u8,
+    len: *mut usize,
+    err: *mut *mut pb_error,
+) -> pb_status {
+    ffi_guard!(err, {
+        check_out(bytes, "bytes")?;
+        check_out(len, "len")?;
+        let book = book_ref(book)?;
+        let data = recover(book.book.read(), book)?
+            .snapshot()?
+            .into_boxed_slice();
+        // SAFETY: both checked non-NULL.
+        unsafe {
+            *len = data.len();
+            *bytes = Box::into_raw(data).cast::<u8>();
+        }
+        Ok(())
+    })
+}
+
+/// A book from snapshot bytes taken under the same program (else `PB_PROGRAM_MISMATCH`).
+/// Every invariant is checked before the book is accepted.
+///
+/// # Safety
+/// `program` NULL or live; `bytes` points to `len` bytes; `out`, `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn pb_book_restore(
+    program: *const pb_program,
+    bytes: *const u8,
+    len: usize,
+    out: *mut *mut pb_book,
+    err: *mut *mut pb_error,
+) -> pb_status {
+    ffi_guard!(err, {
+        check_out(out, "out")?;
+        let program = program_ref(program)?.program.clone();
+        if bytes.is_null() {
+            return fail(pb_status::PB_NULL_ARGUMENT, "bytes is NULL");
+        }
+        // SAFETY: guaranteed by the caller.
+        let data = unsafe { std::slice::from_raw_parts(bytes, len) };
+        let book = Book::restore(program, data)?;
+        // SAFETY: `out` checked non-NULL.
+        unsafe {
+            *out = Box::into_raw(Box::new(pb_book {
+                book: RwLock::new(book),
+            }))
+        };
+        Ok(())
+    })
+}
+
+/// Frees a book. NULL is a no-op. No other thread may be using it.
+///
+/// # Safety
+/// `book` NULL or live, not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn pb_book_free(book: *mut pb_book) {
+    if !book.is_null() {
+        // SAFETY: from Box::into_raw in pb_book_new / pb_book_restore.
+        drop(unsafe { Box::from_raw(book) });
+    }
+}
