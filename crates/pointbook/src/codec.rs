@@ -194,9 +194,14 @@ impl<'b> Reader<'b> {
         u32::try_from(self.unsigned()?).map_err(|_| Corrupt("nanoseconds"))
     }
 
-    pub fn text(&mut self) -> Result<&'b str, Corrupt> {
+    /// Bytes written by [`Writer::text`], as they are.
+    pub fn bytes(&mut self) -> Result<&'b [u8], Corrupt> {
         let n = usize::try_from(self.unsigned()?).map_err(|_| Corrupt("length"))?;
-        std::str::from_utf8(self.take(n)?).map_err(|_| Corrupt("text"))
+        self.take(n)
+    }
+
+    pub fn text(&mut self) -> Result<&'b str, Corrupt> {
+        std::str::from_utf8(self.bytes()?).map_err(|_| Corrupt("text"))
     }
 
     pub fn instant(&mut self) -> Result<Instant, Corrupt> {

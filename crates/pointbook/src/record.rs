@@ -80,8 +80,8 @@ pub(crate) fn encode(prefix: &[u8], o: &Outcome) -> Box<[u8]> {
 }
 
 /// The text an encoding begins with: an outcome's event id.
-pub(crate) fn leading_text(bytes: &[u8]) -> Result<&str, Corrupt> {
-    Reader::new(bytes, Instant::UNIX_EPOCH).text()
+pub(crate) fn leading_id(bytes: &[u8]) -> Result<&[u8], Corrupt> {
+    Reader::new(bytes, Instant::UNIX_EPOCH).bytes()
 }
 
 /// Reads an outcome back.

@@ -52,9 +52,19 @@ impl Recorded {
         record::decode(self.0.get(HASH..).unwrap_or_default())
     }
 
-    /// The event's id, as the record begins (empty only for bytes this module did not write).
-    pub fn id(&self) -> &str {
-        record::leading_text(self.0.get(HASH..).unwrap_or_default()).unwrap_or_default()
+    /// The event's id, as the record begins.
+    pub fn id(&self) -> Result<&str, Corrupt> {
+        let bytes = record::leading_id(self.0.get(HASH..).unwrap_or_default())?;
+        std::str::from_utf8(bytes).map_err(|_| Corrupt("event id"))
+    }
+
+    /// The bytes of the event's id: the key the set of records hashes and compares. Records
+    /// are written only by [`Recorded::new`], so the id is always there; were it not (memory
+    /// changed from outside), the key is the whole outcome, which matches no id, and writing
+    /// the record fails ([`Recorded::id`]).
+    fn key(&self) -> &[u8] {
+        let outcome = self.0.get(HASH..).unwrap_or_default();
+        record::leading_id(outcome).unwrap_or(outcome)
     }
 
     /// Whether two records are the same, byte for byte.
@@ -66,22 +76,22 @@ impl Recorded {
 /// Records hash as their id, so that a set of them is looked up by id.
 impl std::hash::Hash for Recorded {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.id().hash(state);
+        self.key().hash(state);
     }
 }
 
 /// Records compare as their id (what [`std::borrow::Borrow`] requires); see [`Recorded::same`].
 impl PartialEq for Recorded {
     fn eq(&self, other: &Recorded) -> bool {
-        self.id() == other.id()
+        self.key() == other.key()
     }
 }
 
 impl Eq for Recorded {}
 
-impl std::borrow::Borrow<str> for Recorded {
-    fn borrow(&self) -> &str {
-        self.id()
+impl std::borrow::Borrow<[u8]> for Recorded {
+    fn borrow(&self) -> &[u8] {
+        self.key()
     }
 }
 
@@ -94,7 +104,12 @@ pub(crate) struct Events(std::collections::HashSet<Recorded, foldhash::fast::Ran
 impl Events {
     /// The record of an event.
     pub fn get(&self, id: &str) -> Option<&Recorded> {
-        self.0.get(id)
+        self.0.get(id.as_bytes())
+    }
+
+    /// The record of the same event as `record`.
+    pub fn get_same_id(&self, record: &Recorded) -> Option<&Recorded> {
+        self.0.get(record)
     }
 
     /// Records an event, in place of any record with its id.
@@ -128,15 +143,18 @@ impl PartialEq for Events {
             && self
                 .0
                 .iter()
-                .all(|r| other.get(r.id()).is_some_and(|o| o.same(r)))
+                .all(|r| other.get_same_id(r).is_some_and(|o| o.same(r)))
     }
 }
 
 impl Serialize for Events {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut entries: Vec<&Recorded> = self.0.iter().collect();
-        entries.sort_unstable_by(|a, b| a.id().cmp(b.id()));
-        s.collect_map(entries.into_iter().map(|r| (r.id(), r)))
+        let mut entries = Vec::with_capacity(self.0.len());
+        for r in &self.0 {
+            entries.push((r.id().map_err(serde::ser::Error::custom)?, r));
+        }
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        s.collect_map(entries)
     }
 }
 
@@ -409,6 +427,21 @@ mod tests {
 
     /// Written as an object sorted by id and read back equal; a record whose outcome names
     /// another event is refused.
+    /// A record whose id no longer reads (bytes changed from outside) cannot be written: the
+    /// snapshot fails instead of writing the event under an empty id. The others are still
+    /// found by their ids.
+    #[test]
+    fn a_record_whose_id_does_not_read_is_not_written() {
+        let mut a = events(&[("e1", 5), ("e2", 7)]);
+        let mut damaged = Recorded::new([1; HASH], &outcome("e3", 1)).0.into_vec();
+        damaged[HASH + 1] = 0xFF; // the first byte of the id: no longer UTF-8
+        a.insert(Recorded(damaged.into_boxed_slice()));
+        assert_eq!(a.len(), 3);
+        assert!(a.get("e1").is_some() && a.get("e2").is_some() && a.get("e3").is_none());
+        let written = serde_json::to_string(&a);
+        assert!(written.is_err_and(|e| e.to_string().contains("event id")));
+    }
+
     #[test]
     fn events_are_written_sorted_and_checked_when_read() {
         let a = events(&[("e2", 1), ("e1", 2)]);

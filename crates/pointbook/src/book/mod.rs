@@ -335,12 +335,12 @@ impl Book {
                 *u = u.checked_add(n)?;
             }
             for rec in s.events {
-                match state.events.get(rec.id()) {
+                match state.events.get_same_id(&rec) {
                     None => state.events.insert(rec),
                     // Recorded by two books: an advance (it went to every one), or an id two
                     // member groups used, which one book would have refused.
                     Some(first) => {
-                        let id = EventId::new(first.id());
+                        let id = EventId::new(first.id().ok()?);
                         if !advances.contains_key(&id) || first.hash() != rec.hash() {
                             return None;
                         }
