@@ -7,7 +7,7 @@ use crate::ids::EventId;
 use crate::instant::Instant;
 use crate::ledger::{Acc, Journal};
 use crate::lot::Lot;
-use crate::member::Member;
+use crate::member::{Member, NextDue};
 use crate::outcome::{BonusKind, Effect, Reason};
 use crate::points::Points;
 use crate::program::{ExpiryPolicy, Program};
@@ -21,9 +21,14 @@ impl Member {
         loop {
             self.remember_window_end(p);
             let inactivity = self.inactivity_deadline(p);
+            // The earliest instant due at or before `t`, and the earliest of all.
             let mut next: Option<Instant> = None;
+            let mut first: Option<Instant> = None;
             let mut consider = |x: Option<Instant>| {
                 if let Some(x) = x {
+                    if first.is_none_or(|f| x < f) {
+                        first = Some(x);
+                    }
                     if x <= t && next.is_none_or(|n| x < n) {
                         next = Some(x);
                     }
@@ -48,7 +53,10 @@ impl Member {
             consider(self.next_tier_check(p));
             let notice = self.at_risk_notice(p);
             consider(notice.map(|(n, _)| n));
-            let Some(x) = next else { break };
+            let Some(x) = next else {
+                self.due = NextDue::known(first);
+                break;
+            };
             // Something that became due in the past (a late event's lot, points returned to an
             // expired lot) happens now: the clock never moves backwards.
             let x = x.max(self.clock);
@@ -57,6 +65,18 @@ impl Member {
         }
         self.clock = self.clock.max(t);
         Ok(())
+    }
+
+    /// Whether something may be due at or before `at`: what the last catch-up found when it
+    /// still holds (see [`NextDue`]), else [`Member::next_due`].
+    pub(crate) fn due_by(&self, p: &Program, at: Instant) -> bool {
+        if self.closed {
+            return false;
+        }
+        match self.due.by(at) {
+            Some(due) => due,
+            None => self.next_due(p).is_some_and(|d| d <= at),
+        }
     }
 
     /// The earliest instant at which something is due for a member: a hold lapses, a lot matures

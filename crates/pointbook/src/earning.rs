@@ -8,6 +8,7 @@ use crate::event::Purchase;
 use crate::instant::Instant;
 use crate::ledger::Credit;
 use crate::ledger::Journal;
+use crate::member::NextDue;
 use crate::outcome::{BonusKind, Reason};
 use crate::program::TierMetric;
 use crate::program::{Program, Rounding, RuleSpec};
@@ -333,6 +334,8 @@ impl Txn<'_> {
                     let at = now.max(r.clock);
                     r.catch_up(p, j, at)?;
                     r.bonus(p, j, at, referral.referrer, BonusKind::Referrer, &e.id)?;
+                    // Credited after its catch-up: what is next due is to be looked up again.
+                    r.due = NextDue::UNKNOWN;
                 }
                 r.drop_empty_lots();
                 m = self.book.touch(j, &e.member)?;

@@ -207,9 +207,9 @@ impl Member {
     /// TierAtRisk notice (`at_risk_days` before, at local midnight) if the program has one:
     /// remembered by [`remember_window_end`], computed otherwise.
     pub(crate) fn window_end(&self, p: &Program) -> (Instant, Option<Instant>) {
-        match self.window_end.cached {
-            Some((w, end, notice)) if w == self.tier_window => (end, notice),
-            _ => self.compute_window_end(p),
+        match self.window_end.of(self.tier_window) {
+            Some(remembered) => remembered,
+            None => self.compute_window_end(p),
         }
     }
 
@@ -231,9 +231,9 @@ impl Member {
     /// windows with more than one level: the only ones that ask for it).
     pub(crate) fn remember_window_end(&mut self, p: &Program) {
         let wanted = p.levels().len() >= 2 && rolling_days(p).is_none();
-        if wanted && !matches!(self.window_end.cached, Some((w, ..)) if w == self.tier_window) {
+        if wanted && self.window_end.of(self.tier_window).is_none() {
             let (end, notice) = self.compute_window_end(p);
-            self.window_end.cached = Some((self.tier_window, end, notice));
+            self.window_end.remember(self.tier_window, end, notice);
         }
     }
 

@@ -284,6 +284,42 @@ fn birthday_bonus_at_local_midnight_once_a_year_and_29_february() {
     );
 }
 
+/// A referrer with nothing due gets its referral bonus after its own catch-up; an advance past
+/// the bonus's expiry must still find it (SEMANTICS §4, §8): its 100 points expire then.
+#[test]
+fn an_advance_expires_a_referral_bonus_of_an_idle_referrer() {
+    let mut b = with(&[
+        ("signup = 25", "signup = 0"),
+        (
+            "birthday = 50",
+            "birthday = 50\nreferral = { referrer = 100, referee = 40, min_spend = \"10.00\" }",
+        ),
+        // One level: no tier boundary is ever due.
+        (
+            "[[tiers.levels]]\nid = \"gold\"\nthreshold = 300\nbonus_percent = 25\n",
+            "",
+        ),
+        ("min_tier = \"gold\"\n", ""),
+    ]);
+    enroll(&mut b, "e1", "m1", "2026-01-10T15:00:00Z");
+    b.apply(&event(r#"{"type":"enroll","id":"e2","member":"m2","at":"2026-01-11T15:00:00Z","referred_by":"m1"}"#))
+        .unwrap();
+    b.apply(&event(r#"{"type":"purchase","id":"p1","member":"m2","at":"2026-02-01T15:00:00Z","lines":[{"sku":"BEANS","category":"coffee","amount":"20.00"}]}"#))
+        .unwrap();
+    assert_eq!(b.balance(&"m1".into()).unwrap().available, 100);
+    let o = b.advance(at("2027-06-01T04:00:00Z")).unwrap();
+    assert!(
+        has(
+            &o,
+            |e| matches!(e, Effect::PointsExpired { member, points, .. }
+            if member.as_str() == "m1" && *points == Points::new(100))
+        ),
+        "{:?}",
+        o.effects
+    );
+    assert_eq!(b.balance(&"m1".into()).unwrap().available, 0);
+}
+
 #[test]
 fn referral_credits_both_once_when_the_first_purchase_reaches_the_minimum() {
     let mut b = with(&[("birthday = 50", "birthday = 50\nfirst_purchase = 5\nreferral = { referrer = 100, referee = 40, min_spend = \"10.00\" }")]);

@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::ids::MemberId;
 use crate::instant::Instant;
 use crate::ledger::Journal;
-use crate::member::Member;
+use crate::member::{Member, NextDue};
 use crate::program::Program;
 use crate::state::Map;
 
@@ -84,6 +84,7 @@ impl<'a> Members<'a> {
                 if m.begin_undo() {
                     self.touched.push(id.clone());
                 }
+                m.due = NextDue::UNKNOWN;
                 Ok(m)
             }
             Source::Copies(book, copies) => {
@@ -94,7 +95,9 @@ impl<'a> Members<'a> {
                         copies.len() - 1
                     }
                 };
-                copies.get_mut(i).map(|m| &mut **m).ok_or_else(unknown)
+                let m = copies.get_mut(i).ok_or_else(unknown)?;
+                m.due = NextDue::UNKNOWN;
+                Ok(m)
             }
         }
     }
@@ -166,7 +169,7 @@ impl<'a> Members<'a> {
                 .values()
                 .map(|m| &**m)
                 .filter(behind)
-                .filter(|m| m.next_due(p).is_some_and(|d| d <= at))
+                .filter(|m| m.due_by(p, at))
                 .map(|m| m.id.clone())
                 .collect(),
             Source::Copies(book, copies) => book
@@ -174,7 +177,7 @@ impl<'a> Members<'a> {
                 .map(|m| copies.iter().find(|c| c.id == m.id).unwrap_or(m))
                 .map(|m| &**m)
                 .filter(behind)
-                .filter(|m| m.next_due(p).is_some_and(|d| d <= at))
+                .filter(|m| m.due_by(p, at))
                 .map(|m| m.id.clone())
                 .collect(),
         };
@@ -225,6 +228,23 @@ impl<'a> Members<'a> {
         j.check_late(p, at, m.clock)?;
         m.catch_up(p, j, at)?;
         Ok(m)
+    }
+
+    /// Checks (debug builds) that what each touched member remembers as next due is not later
+    /// than what is due: an `advance` would otherwise pass it by.
+    #[cfg(debug_assertions)]
+    pub fn check_due(&self, p: &Program) {
+        if let Source::Book(book) = &self.source {
+            for m in self.touched.iter().filter_map(|id| book.get(id)) {
+                let due = m.next_due(p);
+                assert!(
+                    m.due.not_later_than(due),
+                    "member {} remembers {:?} as next due, not {due:?}",
+                    m.id,
+                    m.due
+                );
+            }
+        }
     }
 
     /// Keeps every change the event made: closes the undo logs.

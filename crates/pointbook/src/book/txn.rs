@@ -98,12 +98,17 @@ impl<'a> Txn<'a> {
     /// Keeps the changes to the members and hands over the rest for the book to write.
     pub fn commit(self) -> Done<'a> {
         let Txn {
+            p,
             book,
             j,
             purchases,
             erased,
             ..
         } = self;
+        #[cfg(debug_assertions)]
+        book.check_due(p);
+        #[cfg(not(debug_assertions))]
+        let _ = p;
         book.commit();
         Done {
             j,

@@ -58,10 +58,18 @@ pub(crate) struct Member {
     /// Remembered instants of the current window (derived; not state).
     #[serde(skip)]
     pub window_end: WindowEnd,
+    /// When something is next due, as the last catch-up found it (derived; not state).
+    #[serde(skip)]
+    pub due: NextDue,
     /// What the event being applied changed, to put back if it is rejected (not state).
     #[serde(skip)]
     pub undo: UndoLog,
 }
+
+// A member is one allocation of the book's per member: kept within 384 bytes, an allocator
+// size class (benches/RESULTS.md).
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<Member>() <= 384);
 
 impl Member {
     /// A member as an enrollment creates it: nothing earned, the first tier, its clock at the
@@ -94,6 +102,7 @@ impl Member {
             last_activity: e.at,
             at_risk_window: None,
             window_end: WindowEnd::default(),
+            due: NextDue::UNKNOWN,
             undo: UndoLog::default(),
         }
     }
@@ -101,15 +110,107 @@ impl Member {
 
 /// The end of a member's calendar or anniversary tier window and the instant of its
 /// TierAtRisk notice, remembered for the window they were computed for: each is a time-zone
-/// conversion, and a member's catch-up asks for them several times per event. Not part of the
-/// member's state: never written, and equal whatever it holds.
-#[derive(Clone, Copy, Debug, Default)]
+/// conversion, and a member's catch-up asks for them several times per event. Both are local
+/// midnights, so whole seconds are exact; an instant that is not is not remembered. Not part
+/// of the member's state: never written, and equal whatever it holds.
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct WindowEnd {
-    /// (tier window, its end, the notice instant if the program has one).
-    pub cached: Option<(i64, Instant, Option<Instant>)>,
+    /// The tier window remembered (`i64::MIN`: none).
+    window: i64,
+    /// Its end, in seconds since the epoch.
+    end: i64,
+    /// Its notice, in seconds since the epoch (`i64::MIN`: the program has none).
+    notice: i64,
+}
+
+impl Default for WindowEnd {
+    fn default() -> Self {
+        WindowEnd {
+            window: i64::MIN,
+            end: 0,
+            notice: i64::MIN,
+        }
+    }
+}
+
+impl WindowEnd {
+    /// The end and notice remembered for `window`.
+    pub fn of(&self, window: i64) -> Option<(Instant, Option<Instant>)> {
+        if self.window != window || window == i64::MIN {
+            return None;
+        }
+        let end = Instant::from_timestamp(self.end, 0)?;
+        let notice = match self.notice {
+            i64::MIN => None,
+            secs => Some(Instant::from_timestamp(secs, 0)?),
+        };
+        Some((end, notice))
+    }
+
+    /// Remembers the end and notice of `window` (if they are whole seconds).
+    pub fn remember(&mut self, window: i64, end: Instant, notice: Option<Instant>) {
+        let whole = |t: Instant| t.timestamp_subsec_nanos() == 0;
+        if whole(end) && notice.is_none_or(whole) {
+            *self = WindowEnd {
+                window,
+                end: end.timestamp(),
+                notice: notice.map_or(i64::MIN, |n| n.timestamp()),
+            };
+        }
+    }
 }
 
 impl PartialEq for WindowEnd {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// When something is next due for a member (a hold lapses, a lot matures or expires, a
+/// birthday, a tier boundary or notice), as its last catch-up found it, so that an `advance`
+/// need not look into every member. It may be earlier than the truth (a lot emptied since),
+/// never later: an event's first touch of a member forgets it, and the catch-up that ends
+/// every event finds it again. Kept in whole seconds, rounded down (earlier, never later).
+/// Not part of the member's state: never written, and equal whatever it holds.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NextDue(i64);
+
+impl NextDue {
+    /// Not known: look ([`Member::next_due`]).
+    pub const UNKNOWN: NextDue = NextDue(i64::MIN);
+
+    /// Nothing due before `due` (`None`: nothing due at all).
+    pub fn known(due: Option<Instant>) -> NextDue {
+        NextDue(due.map_or(i64::MAX, |t| t.timestamp()))
+    }
+
+    /// Whether something may be due at or before `at` (`None`: not known).
+    pub fn by(self, at: Instant) -> Option<bool> {
+        match self.0 {
+            i64::MIN => None,
+            i64::MAX => Some(false),
+            secs => Some(secs <= at.timestamp()),
+        }
+    }
+
+    /// Whether this is not later than `due`, what is truly due.
+    #[cfg(debug_assertions)]
+    pub fn not_later_than(self, due: Option<Instant>) -> bool {
+        match (self.0, due) {
+            (i64::MIN, _) | (_, None) => true,
+            (i64::MAX, Some(_)) => false,
+            (secs, Some(d)) => secs <= d.timestamp(),
+        }
+    }
+}
+
+impl Default for NextDue {
+    fn default() -> Self {
+        NextDue::UNKNOWN
+    }
+}
+
+impl PartialEq for NextDue {
     fn eq(&self, _: &Self) -> bool {
         true
     }

@@ -18,7 +18,7 @@
 //! member keeps a full copy of itself from before the event, and committing checks that
 //! undoing the event's changes on a copy of the member gives exactly that copy back.
 
-use super::{Member, WindowEnd};
+use super::{Member, NextDue, WindowEnd};
 use crate::ids::{EventId, MemberId};
 use crate::instant::Instant;
 use crate::lot::{Lot, Lots};
@@ -79,6 +79,7 @@ struct Scalars {
     last_activity: Instant,
     at_risk_window: Option<i64>,
     window_end: WindowEnd,
+    due: NextDue,
 }
 
 impl Scalars {
@@ -112,6 +113,7 @@ impl Scalars {
             last_activity,
             at_risk_window,
             window_end,
+            due,
             undo: _,
         } = m;
         Scalars {
@@ -131,6 +133,7 @@ impl Scalars {
             last_activity: *last_activity,
             at_risk_window: *at_risk_window,
             window_end: *window_end,
+            due: *due,
         }
     }
 
@@ -151,6 +154,7 @@ impl Scalars {
         m.last_activity = self.last_activity;
         m.at_risk_window = self.at_risk_window;
         m.window_end = self.window_end;
+        m.due = self.due;
     }
 }
 
