@@ -3,15 +3,12 @@
 use crate::book::txn::{set_purchase, Txn};
 use crate::calendar::Period;
 use crate::error::Result;
-use crate::event::Line;
-use crate::event::Purchase;
+use crate::event::{Line, Purchase};
 use crate::instant::Instant;
-use crate::ledger::Credit;
-use crate::ledger::Journal;
+use crate::ledger::{Credit, Journal};
 use crate::member::NextDue;
 use crate::outcome::{BonusKind, Reason};
-use crate::program::TierMetric;
-use crate::program::{Program, Rounding, RuleSpec};
+use crate::program::{Program, Rounding, RuleSpec, TierMetric};
 use crate::purchase::{CapUse, PurchaseRecord, Receipt};
 use chrono::{Datelike, Timelike};
 use rust_decimal::{Decimal, RoundingStrategy};

@@ -6,8 +6,7 @@ use super::rows::{Analysis, Churn, Flows, MemberRow, Outstanding, PeriodRow, Rfm
 use super::{count_ratio, money_ratio, ratio};
 use crate::calendar::{day_number, Calendar};
 use crate::event::{Advance, Event};
-use crate::ids::EventId;
-use crate::ids::MemberId;
+use crate::ids::{EventId, MemberId};
 use crate::instant::Instant;
 use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};

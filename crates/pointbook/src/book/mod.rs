@@ -436,11 +436,12 @@ fn outcome_of(event: &EventId, kind: &'static str, at: Instant, j: Journal) -> O
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::samples::BEAN_AND_LEAF;
 
-    fn book() -> Book {
+    /// Bean & Leaf with m1 enrolled and one purchase of 100.00: a book for unit tests.
+    pub(crate) fn book() -> Book {
         let program = Program::from_toml(BEAN_AND_LEAF).unwrap_or_else(|e| panic!("{e}"));
         let mut book = Book::new(program);
         for e in [

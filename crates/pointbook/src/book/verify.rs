@@ -98,20 +98,7 @@ impl Book {
 #[cfg(test)]
 mod tests {
     use crate::error::Error;
-    use crate::samples::BEAN_AND_LEAF;
-    use crate::{Book, Program};
-
-    fn book() -> Book {
-        let program = Program::from_toml(BEAN_AND_LEAF).unwrap_or_else(|e| panic!("{e}"));
-        let mut book = Book::new(program);
-        for e in [
-            r#"{"type":"enroll","id":"e1","member":"m1","at":"2026-01-10T15:00:00Z"}"#,
-            r#"{"type":"purchase","id":"p1","member":"m1","at":"2026-02-01T15:00:00Z","lines":[{"sku":"BEANS","category":"coffee","amount":"100.00"}]}"#,
-        ] {
-            book.apply_json(e).unwrap_or_else(|e| panic!("{e}"));
-        }
-        book
-    }
+    use crate::book::tests::book;
 
     /// A broken invariant is the typed `Inconsistent` error, naming what is broken.
     #[test]
