@@ -462,10 +462,13 @@ fn replay_parallel(a: &ReplayArgs, threads: usize) -> CliResult<(Book, usize)> {
     } else {
         std::fs::read(&a.events).map_err(|e| format!("{}: {e}", a.events.display()))?
     };
+    let parsed = feed::events(&bytes, threads);
+    // The text is not needed once parsed: free it before the replay, where memory peaks.
+    drop(bytes);
     let mut stderr = std::io::stderr().lock();
-    let mut events = Vec::new();
+    let mut events = Vec::with_capacity(parsed.len());
     let mut unreadable = 0;
-    for (line, parsed) in feed::events(&bytes, threads) {
+    for (line, parsed) in parsed {
         match parsed {
             Ok(e) => events.push(e),
             Err(e) => {

@@ -97,8 +97,8 @@ impl Book {
 
 #[cfg(test)]
 mod tests {
-    use crate::error::Error;
     use crate::book::tests::book;
+    use crate::error::Error;
 
     /// A broken invariant is the typed `Inconsistent` error, naming what is broken.
     #[test]
