@@ -24,9 +24,18 @@ pub struct Line<'a> {
 }
 
 impl<'a> Line<'a> {
-    fn of(number: usize, bytes: &'a [u8]) -> Line<'a> {
+    /// Line `number` as read (its `\n` gone): its `\r` dropped, and a byte-order mark on the
+    /// first; `None` if it is blank.
+    fn read(number: usize, raw: &'a [u8]) -> Option<Line<'a>> {
+        let mut bytes = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if number == 1 {
+            bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
+        }
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return None;
+        }
         let text = std::str::from_utf8(bytes).map_err(|e| e.valid_up_to());
-        Line { number, text }
+        Some(Line { number, text })
     }
 
     /// The line's text (`None`: it is not UTF-8).
@@ -103,31 +112,19 @@ impl Lines {
 
     fn end_line(&mut self, bytes: &[u8], each: &mut dyn FnMut(Line<'_>)) {
         self.ended += 1;
-        let mut bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
-        if self.ended == 1 {
-            bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
-        }
-        if !bytes.iter().all(u8::is_ascii_whitespace) {
-            each(Line::of(self.ended, bytes));
+        if let Some(line) = Line::read(self.ended, bytes) {
+            each(line);
         }
     }
 }
 
 /// Every non-blank line of a whole history held in memory.
 pub fn lines(bytes: &[u8]) -> Vec<Line<'_>> {
-    let mut out = Vec::new();
-    let mut number = 0;
-    for raw in bytes.split(|b| *b == b'\n') {
-        number += 1;
-        let mut line = raw.strip_suffix(b"\r").unwrap_or(raw);
-        if number == 1 {
-            line = line.strip_prefix(BOM).unwrap_or(line);
-        }
-        if !line.iter().all(u8::is_ascii_whitespace) {
-            out.push(Line::of(number, line));
-        }
-    }
-    out
+    bytes
+        .split(|b| *b == b'\n')
+        .enumerate()
+        .filter_map(|(i, raw)| Line::read(i + 1, raw))
+        .collect()
 }
 
 /// Every event of a whole history held in memory, parsed on up to `threads` threads, in line
