@@ -121,19 +121,11 @@ fn answers(name: &str) -> Vec<(String, String)> {
         writeln!(reads, "{}", result_line(&book.quote(&quote))).unwrap();
     }
     let snapshot = book.snapshot().unwrap();
-    let v1 = as_version_1(&snapshot);
-    let restored = Book::restore(program.clone(), &v1).unwrap();
-    assert_eq!(
-        restored.digest(),
-        book.digest(),
-        "a version 1 snapshot restores"
-    );
     let state = format!(
-        "digest {}\nsnapshot sha256 {}\nsnapshot bytes {}\nsnapshot v1 sha256 {}\ntotals {}\nmembers {}\n",
+        "digest {}\nsnapshot sha256 {}\nsnapshot bytes {}\ntotals {}\nmembers {}\n",
         book.digest().unwrap(),
         hex(&Sha256::digest(&snapshot)),
         snapshot.len(),
-        hex(&Sha256::digest(&v1)),
         serde_json::to_string(&book.totals()).unwrap(),
         book.member_count(),
     );
@@ -160,19 +152,6 @@ fn answers(name: &str) -> Vec<(String, String)> {
         ));
     }
     out
-}
-
-/// The version 1 snapshot of the same book, as builds before version 2 wrote it: the same
-/// header without the checksum, and the same state bytes.
-fn as_version_1(v2: &[u8]) -> Vec<u8> {
-    let text = std::str::from_utf8(v2).unwrap();
-    let value: serde_json::Value = serde_json::from_str(text).unwrap();
-    let state = &text[text.find(",\"state\":").unwrap() + 9..text.len() - 1];
-    format!(
-        "{{\"format\":\"pointbook-snapshot\",\"version\":1,\"program\":{},\"state\":{state}}}",
-        value["program"]
-    )
-    .into_bytes()
 }
 
 fn period_name(p: Period) -> &'static str {

@@ -101,8 +101,7 @@ impl<'s> Journal<'s> {
     /// Rejects this event, at `at`, when it is older than `clock` by more than the program's
     /// late tolerance (SEMANTICS §9).
     pub fn check_late(&self, p: &Program, at: Instant, clock: Instant) -> Result<()> {
-        let tolerance = chrono::Duration::days(i64::from(p.spec().late_tolerance_days));
-        if at < clock - tolerance {
+        if at < clock - p.late_tolerance() {
             return Err(Error::LateEvent {
                 event: self.event_name(),
                 at: at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod analytics;
+mod applied;
 mod bonus;
 pub mod book;
 pub mod calendar;

@@ -142,19 +142,28 @@ fn run(program: &Program, events: &[Event], threads: usize, keep: bool) -> Repla
         return sequential(Some("an event id is used in two member groups"));
     };
     let mut results = Vec::with_capacity(outcomes.len());
+    // The book's clock as one thread would have it before each event: the latest instant of
+    // the events applied so far.
+    let mut clock: Option<Instant> = None;
     for (event, slot) in events.iter().zip(outcomes) {
         let Some(mut r) = slot else {
             return sequential(Some("an event's result is missing"));
         };
-        // An applied advance holds only its thread's members: take the merged one.
+        // An advance's reply holds only its thread's members: take the merged book's.
         if let (Ok(o), Event::Advance(_)) = (&mut r, event) {
-            let duplicate = o.duplicate;
-            match book.recorded_outcome(event.id()) {
-                Some(mut merged) => {
-                    merged.duplicate = duplicate;
-                    *o = merged;
-                }
+            let merged = if o.duplicate {
+                book.reply_to_resend(event, clock).and_then(|r| r.ok())
+            } else {
+                book.recorded_outcome(event.id())
+            };
+            match merged {
+                Some(merged) => *o = merged,
                 None => return sequential(Some("an advance's outcome is missing")),
+            }
+        }
+        if let Ok(o) = &r {
+            if !o.duplicate {
+                clock = Some(clock.map_or(event.at(), |c| c.max(event.at())));
             }
         }
         results.push(r);

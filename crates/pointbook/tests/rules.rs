@@ -791,11 +791,11 @@ fn snapshots_refuse_other_programs_versions_and_tampering() {
         "invalid_snapshot"
     );
     let text = String::from_utf8(snap.clone()).unwrap();
-    let v3 = text.replacen("\"version\":2", "\"version\":3", 1);
-    let e = Book::restore(bean_and_leaf(), v3.as_bytes()).unwrap_err();
+    let v4 = text.replacen("\"version\":3", "\"version\":4", 1);
+    let e = Book::restore(bean_and_leaf(), v4.as_bytes()).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "invalid snapshot: version 3 is not supported (this build reads 1 and 2)"
+        "invalid snapshot: version 4 is not supported (this build reads 1 to 3)"
     );
     // A changed state no longer matches its checksum.
     let tampered = text.replacen("\"available\":25", "\"available\":2500", 1);
@@ -805,8 +805,9 @@ fn snapshots_refuse_other_programs_versions_and_tampering() {
         e.to_string(),
         "invalid snapshot: the state does not match its checksum"
     );
-    // The same change in a version 1 snapshot (no checksum) is caught by the invariants.
-    let v1 = as_version_1(&text).replacen("\"available\":25", "\"available\":2500", 1);
+    // The same kind of change in a version 1 snapshot (no checksum) is caught by the
+    // invariants.
+    let v1 = without_checksum(VERSION_2).replacen("\"available\":50", "\"available\":5000", 1);
     let e = Book::restore(bean_and_leaf(), v1.as_bytes()).unwrap_err();
     assert!(
         e.to_string()
@@ -817,27 +818,42 @@ fn snapshots_refuse_other_programs_versions_and_tampering() {
     assert_eq!(restored.digest().unwrap(), b.digest().unwrap());
 }
 
+/// A snapshot of the bundled history, as the last build writing version 2 wrote it.
+const VERSION_2: &str = include_str!("fixtures/bean-and-leaf-v2.snapshot");
+
 /// A version 2 snapshot as a version 1 snapshot of the same book was written: no checksum.
-fn as_version_1(v2: &str) -> String {
+fn without_checksum(v2: &str) -> String {
     let value: serde_json::Value = serde_json::from_str(v2).unwrap();
-    let state = &v2[v2.find(",\"state\":").unwrap() + 9..v2.len() - 1];
+    let state = &v2[v2.find(",\"state\":").unwrap() + 9..v2.len()];
     format!(
-        "{{\"format\":\"pointbook-snapshot\",\"version\":1,\"program\":{},\"state\":{state}}}",
+        "{{\"format\":\"pointbook-snapshot\",\"version\":1,\"program\":{},\"state\":{state}",
         value["program"]
     )
 }
 
-/// Version 1 snapshots, as earlier builds wrote them, still restore to the same book.
+/// Snapshots of versions 1 and 2, as earlier builds wrote them, still restore to the book
+/// this build makes of the same history, and it goes on alike: a resend, a new purchase.
 #[test]
-fn version_1_snapshots_still_restore() {
+fn version_1_and_2_snapshots_still_restore() {
     let mut b = book();
-    enroll(&mut b, "e1", "m1", "2026-01-10T15:00:00Z");
-    buy(&mut b, "p1", "m1", "2026-03-14T13:30:00Z", BASKET_A);
-    let v2 = String::from_utf8(b.snapshot().unwrap()).unwrap();
-    let v1 = as_version_1(&v2);
+    let history = include_str!("../../../examples/events/bean-and-leaf.jsonl");
+    for line in history.lines() {
+        let _ = b.apply(&event(line));
+    }
+    let v1 = without_checksum(VERSION_2);
     assert!(v1.starts_with("{\"format\":\"pointbook-snapshot\",\"version\":1,\"program\":\""));
-    let restored = Book::restore(bean_and_leaf(), v1.as_bytes()).unwrap();
-    assert_eq!(restored.digest(), b.digest());
+    let resend = event(history.lines().last().unwrap());
+    let next = event(
+        r#"{"type":"purchase","id":"later","member":"m1","at":"2027-07-02T10:00:00Z","lines":[{"sku":"LATTE","category":"coffee","amount":"4.75"}]}"#,
+    );
+    for old in [VERSION_2.to_owned(), v1.clone()] {
+        let mut restored = Book::restore(bean_and_leaf(), old.as_bytes()).unwrap();
+        assert_eq!(restored.digest(), b.digest());
+        let mut straight = b.clone();
+        assert_eq!(restored.apply(&resend), straight.apply(&resend));
+        assert_eq!(restored.apply(&next), straight.apply(&next));
+        assert_eq!(restored.digest(), straight.digest());
+    }
     let with_checksum = v1.replacen(",\"state\":", ",\"checksum\":\"00\",\"state\":", 1);
     assert_eq!(
         Book::restore(bean_and_leaf(), with_checksum.as_bytes())
@@ -845,6 +861,20 @@ fn version_1_snapshots_still_restore() {
             .to_string(),
         "invalid snapshot: a version 1 snapshot has no checksum"
     );
+    // Each version holds its own form of the applied events.
+    let v3 = String::from_utf8(b.snapshot().unwrap()).unwrap();
+    let relabelled = [
+        without_checksum(&v3),
+        v1.replacen("\"version\":1", "\"version\":3", 1),
+    ];
+    for text in relabelled {
+        let e = Book::restore(bean_and_leaf(), text.as_bytes()).unwrap_err();
+        assert!(
+            e.to_string().contains("corrupt state: the state holds no")
+                || e.to_string().contains("checksum"),
+            "{e}"
+        );
+    }
 }
 
 /// Every single-bit flip of a snapshot is refused: none restores as a different book.
@@ -1068,4 +1098,102 @@ fn event_type_anywhere_and_bad_types_named() {
         let err = Event::from_json(json).unwrap_err().to_string();
         assert!(err.contains(needle), "{json}: {err}");
     }
+}
+
+/// SEMANTICS §9: a resend gets the full original outcome while the original is within the
+/// late tolerance of its member's clock (7 days in Bean & Leaf, boundary included), and its id
+/// and points after that; either way it changes nothing, a snapshot answers alike, and another
+/// event under the id is still refused.
+#[test]
+fn a_resend_gets_the_full_outcome_within_the_late_tolerance_then_its_points() {
+    let purchase = |id: &str, at: &str, amount: &str| {
+        format!(
+            r#"{{"type":"purchase","id":"{id}","member":"m1","at":"{at}","lines":[{{"sku":"BEANS","category":"coffee","amount":"{amount}"}}]}}"#
+        )
+    };
+    let mut b = book();
+    enroll(&mut b, "e1", "m1", "2026-01-10T15:00:00Z");
+    enroll(&mut b, "e2", "m2", "2026-01-10T15:00:00Z");
+    let p1 = purchase("p1", "2026-03-14T13:30:00Z", "11.00");
+    let original = ok(&mut b, &p1);
+    assert_eq!(original.points, 11);
+    let full = pointbook::Outcome {
+        duplicate: true,
+        ..original.clone()
+    };
+    // Another member's events move the book's clock, not m1's: still in full.
+    ok(
+        &mut b,
+        r#"{"type":"purchase","id":"q1","member":"m2","at":"2026-05-01T10:00:00Z","lines":[{"sku":"BEANS","category":"coffee","amount":"3.00"}]}"#,
+    );
+    assert_eq!(b.apply(&event(&p1)).unwrap(), full);
+    // m1's clock 7 days on, to the second: an event at p1's instant would still be accepted.
+    ok(&mut b, &purchase("p2", "2026-03-21T13:30:00Z", "1.00"));
+    assert_eq!(b.apply(&event(&p1)).unwrap(), full);
+    // One second more: the id and the points.
+    ok(&mut b, &purchase("p3", "2026-03-21T13:30:01Z", "1.00"));
+    let before = b.digest();
+    let compact = pointbook::Outcome {
+        postings: Vec::new(),
+        effects: Vec::new(),
+        explanation: Vec::new(),
+        ..full.clone()
+    };
+    assert_eq!(b.apply(&event(&p1)).unwrap(), compact);
+    assert_eq!(b.digest(), before, "a resend changes nothing");
+    let mut restored = Book::restore(bean_and_leaf(), &b.snapshot().unwrap()).unwrap();
+    assert_eq!(restored.apply(&event(&p1)).unwrap(), compact);
+    assert_eq!(
+        rejected(&mut b, &purchase("p1", "2026-03-14T13:30:00Z", "12.00")),
+        "id_conflict"
+    );
+}
+
+/// The outcomes past keeping are dropped from memory as a book goes (a hundred days of daily
+/// purchases, then a year), and what the book writes does not depend on when: after every
+/// event, the book restored from its snapshot has its digest, and answers resends alike.
+#[test]
+fn dropping_old_outcomes_changes_nothing_a_snapshot_shows() {
+    let mut b = book();
+    enroll(&mut b, "e1", "m1", "2026-01-10T15:00:00Z");
+    let start = chrono::DateTime::parse_from_rfc3339("2026-01-11T12:00:00Z").unwrap();
+    let mut sent = Vec::new();
+    for day in 0..100 {
+        let at = (start + chrono::Duration::days(day))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let json = format!(
+            r#"{{"type":"purchase","id":"d{day}","member":"m1","at":"{at}","lines":[{{"sku":"BEANS","category":"coffee","amount":"2.00"}}]}}"#
+        );
+        ok(&mut b, &json);
+        sent.push(json);
+        // Six days back still in full, eight days back its points only.
+        let back = |days: usize| sent.len().checked_sub(days + 1).and_then(|i| sent.get(i));
+        if let Some(six) = back(6) {
+            assert!(
+                !b.apply(&event(six)).unwrap().explanation.is_empty(),
+                "day {day}"
+            );
+        }
+        if let Some(eight) = back(8) {
+            assert!(
+                b.apply(&event(eight)).unwrap().explanation.is_empty(),
+                "day {day}"
+            );
+        }
+        let restored = Book::restore(bean_and_leaf(), &b.snapshot().unwrap()).unwrap();
+        assert_eq!(restored.digest(), b.digest(), "after day {day}");
+    }
+    let mut restored = Book::restore(bean_and_leaf(), &b.snapshot().unwrap()).unwrap();
+    for json in &sent {
+        let (a, r) = (
+            b.apply(&event(json)).unwrap(),
+            restored.apply(&event(json)).unwrap(),
+        );
+        assert_eq!(a, r);
+        assert_eq!(a.points, 2);
+    }
+    let full = sent
+        .iter()
+        .filter(|j| !b.apply(&event(j)).unwrap().explanation.is_empty());
+    assert_eq!(full.count(), 8, "days 92 to 99: within 7 days of day 99");
 }

@@ -7,6 +7,7 @@ mod verify;
 
 pub use snapshot::SNAPSHOT_VERSION;
 
+use crate::applied::{self, IdKey, Prior, Seen};
 use crate::book::txn::{Done, Txn};
 use crate::error::{Error, Result};
 use crate::event::{Advance, Event, Purchase};
@@ -16,7 +17,8 @@ use crate::ledger::{Journal, Totals};
 use crate::member::Member;
 use crate::outcome::{Balance, LotView, Outcome, Progress, ProgressStep};
 use crate::program::Program;
-use crate::state::{Recorded, State};
+use crate::record;
+use crate::state::{self, State};
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
@@ -99,18 +101,18 @@ impl Book {
         event: &Event,
         book_clock: Option<Instant>,
     ) -> Result<Outcome> {
-        let hash = event_hash(event);
-        if let Some(rec) = self.state.events.get(event.id().as_str()) {
-            if rec.hash() == hash {
-                let mut outcome = rec.outcome().map_err(|e| Error::InvalidSnapshot {
-                    message: format!("recorded outcome of {}: {e}", event.id()),
-                })?;
-                outcome.duplicate = true;
-                return Ok(outcome);
+        let key = IdKey::of(event.id().as_str());
+        let content = content_of(event);
+        match self.state.applied.prior(key, content) {
+            None => {}
+            Some(Prior::Conflict) => {
+                return Err(Error::IdConflict {
+                    event: event.id().to_string(),
+                })
             }
-            return Err(Error::IdConflict {
-                event: event.id().to_string(),
-            });
+            Some(Prior::Resend { seen, outcome }) => {
+                return self.resend(event, seen, outcome, book_clock)
+            }
         }
         let mut tx = Txn::in_place(&self.program, &mut self.state, event.id().clone());
         // A rejected event: dropping the transaction puts its members back.
@@ -127,7 +129,6 @@ impl Book {
             Cow::Borrowed(_) => None,
         };
         let outcome = outcome_of(event.id(), event.kind(), event.at(), j);
-        let recorded = Recorded::new(hash, &outcome);
         for ((member, purchase), record) in purchases {
             self.state.purchases.insert(member, purchase, &record);
         }
@@ -139,16 +140,73 @@ impl Book {
             self.state.reward_usage = usage;
         }
         self.state.clock = Some(self.state.clock.map_or(event.at(), |c| c.max(event.at())));
-        self.state.events.insert(recorded);
+        let state = &mut self.state;
+        let member = event.member().cloned();
+        state.applied.insert(key, content, member, &outcome);
+        let (members, clock) = (&state.members, state.clock);
+        let tolerance = self.program.late_tolerance();
+        state
+            .applied
+            .prune(tolerance, |m| state::clock_of(members, m, clock));
         Ok(outcome)
     }
 
-    /// The outcome recorded for an applied event (as first returned, not marked duplicate).
+    /// The reply to a resent event (SEMANTICS §9): its original outcome, marked duplicate,
+    /// while the original is within the late tolerance of its member's clock (the book's for
+    /// an event of no member, `book_clock` if given); after that, its id and points only.
+    fn resend(
+        &self,
+        event: &Event,
+        seen: Seen,
+        recorded: Option<(Option<&MemberId>, Instant, &[u8])>,
+        book_clock: Option<Instant>,
+    ) -> Result<Outcome> {
+        let full = recorded.filter(|(member, at, _)| {
+            applied::kept(
+                *at,
+                state::clock_of(&self.state.members, *member, book_clock),
+                self.program.late_tolerance(),
+            )
+        });
+        let mut outcome = match full {
+            Some((_, _, record)) => record::decode(record).map_err(|e| Error::Inconsistent {
+                message: format!("recorded outcome of {}: {e}", event.id()),
+            })?,
+            None => Outcome {
+                event: event.id().clone(),
+                kind: Cow::Borrowed(event.kind()),
+                at: event.at(),
+                duplicate: false,
+                points: seen.points,
+                postings: Vec::new(),
+                effects: Vec::new(),
+                explanation: Vec::new(),
+            },
+        };
+        outcome.duplicate = true;
+        Ok(outcome)
+    }
+
+    /// The reply to an event already applied, as this book gives it with its clock at
+    /// `book_clock` (`None` if the event's id was never applied).
+    pub(crate) fn reply_to_resend(
+        &self,
+        event: &Event,
+        book_clock: Option<Instant>,
+    ) -> Option<Result<Outcome>> {
+        let key = IdKey::of(event.id().as_str());
+        Some(match self.state.applied.prior(key, content_of(event))? {
+            Prior::Conflict => Err(Error::IdConflict {
+                event: event.id().to_string(),
+            }),
+            Prior::Resend { seen, outcome } => self.resend(event, seen, outcome, book_clock),
+        })
+    }
+
+    /// The outcome recorded for an applied event (as first returned, not marked duplicate),
+    /// while it is held in full.
     pub(crate) fn recorded_outcome(&self, id: &EventId) -> Option<Outcome> {
-        self.state
-            .events
-            .get(id.as_str())
-            .and_then(|r| r.outcome().ok())
+        self.state.applied.outcome(id.as_str())?.ok()
     }
 
     /// Parses and applies one JSON event.
@@ -306,7 +364,7 @@ impl Book {
     ) -> Option<Book> {
         // The largest book is the base: its tables, the largest, are not rebuilt.
         let mut books = books;
-        let mut state = match (0..books.len()).max_by_key(|&i| books[i].state.events.len()) {
+        let mut state = match (0..books.len()).max_by_key(|&i| books[i].state.applied.len()) {
             Some(largest) => books.swap_remove(largest).state,
             None => State::default(),
         };
@@ -314,11 +372,13 @@ impl Book {
             .members
             .reserve(books.iter().map(|b| b.state.members.len()).sum());
         state
-            .events
-            .reserve(books.iter().map(|b| b.state.events.len()).sum());
+            .applied
+            .reserve(books.iter().map(|b| b.state.applied.len()).sum());
         state
             .purchases
             .reserve(books.iter().map(|b| b.state.purchases.members()).sum());
+        let shared: std::collections::HashSet<IdKey> =
+            advances.keys().map(|id| IdKey::of(id.as_str())).collect();
         for b in books {
             let s = b.state;
             state.clock = state.clock.max(s.clock);
@@ -334,24 +394,17 @@ impl Book {
                 let u = state.reward_usage.entry(reward).or_insert(0);
                 *u = u.checked_add(n)?;
             }
-            for rec in s.events {
-                match state.events.get_same_id(&rec) {
-                    None => state.events.insert(rec),
-                    // Recorded by two books: an advance (it went to every one), or an id two
-                    // member groups used, which one book would have refused.
-                    Some(first) => {
-                        let id = EventId::new(first.id().ok()?);
-                        if !advances.contains_key(&id) || first.hash() != rec.hash() {
-                            return None;
-                        }
-                    }
-                }
-            }
+            // An id recorded by two books: an advance (it went to every one), or an id two
+            // member groups used, which one book would have refused.
+            state
+                .applied
+                .absorb(s.applied, |key| shared.contains(&key))?;
         }
         for (id, parts) in advances {
             let merged = merge_advance(parts)?;
-            let hash = state.events.get(id.as_str())?.hash();
-            state.events.insert(Recorded::new(hash, &merged));
+            let key = IdKey::of(id.as_str());
+            let content = state.applied.seen(key)?.content;
+            state.applied.insert(key, content, None, &merged);
         }
         Some(Book { program, state })
     }
@@ -415,11 +468,11 @@ pub(crate) fn merge_advance(parts: Vec<Outcome>) -> Option<Outcome> {
     Some(merged)
 }
 
-/// SHA-256 of an event's canonical JSON.
-fn event_hash(event: &Event) -> [u8; 32] {
+/// The fingerprint of an event's canonical JSON ([`applied::fingerprint`]).
+fn content_of(event: &Event) -> u64 {
     let mut json = Vec::with_capacity(512);
     event.write_canonical(&mut json);
-    Sha256::digest(&json).into()
+    applied::fingerprint(&Sha256::digest(&json))
 }
 
 fn outcome_of(event: &EventId, kind: &'static str, at: Instant, j: Journal) -> Outcome {
@@ -481,7 +534,7 @@ pub(crate) mod tests {
         let mut failures = 0;
         for line in history.lines().chain(more).chain(rejected) {
             let event = Event::from_json(line).unwrap_or_else(|e| panic!("{e}"));
-            if book.state.events.get(event.id().as_str()).is_some() {
+            if book.state.applied.contains(event.id().as_str()) {
                 continue; // a resent event: answered from its record, before any transaction
             }
             let before = book.digest();

@@ -5,17 +5,19 @@
 use super::Book;
 use crate::error::{Error, Result};
 use crate::program::{hex, Program};
-use crate::state::State;
+use crate::state::StateIn;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
-/// The snapshot format version this build writes. It reads this one and version 1.
-pub const SNAPSHOT_VERSION: u32 = 2;
+/// The snapshot format version this build writes. It reads this one and versions 1 and 2.
+pub const SNAPSHOT_VERSION: u32 = 3;
 const SNAPSHOT_FORMAT: &str = "pointbook-snapshot";
 
 /// Version 2 adds `checksum`, the SHA-256 of the state's bytes as written (the book's
 /// digest): a snapshot changed in any bit of its state, or of its checksum, is refused.
+/// Version 3 writes the applied events as keys and the recent outcomes (`applied`, see
+/// [`crate::applied`]) where 1 and 2 wrote every outcome (`events`).
 #[derive(Serialize)]
 struct SnapshotOut<'a> {
     format: &'a str,
@@ -48,7 +50,7 @@ impl Book {
     /// The book as bytes: format, version, program fingerprint, the state and its checksum.
     /// Fails only if the book's own records cannot be read back ([`Error::Inconsistent`]).
     pub fn snapshot(&self) -> Result<Vec<u8>> {
-        let state = serde_json::to_string(&self.state).map_err(unwritable)?;
+        let state = serde_json::to_string(&self.written()).map_err(unwritable)?;
         let checksum = hex(&Sha256::digest(state.as_bytes()));
         let state = RawValue::from_string(state).map_err(unwritable)?;
         let out = SnapshotOut {
@@ -61,8 +63,8 @@ impl Book {
         serde_json::to_vec(&out).map_err(unwritable)
     }
 
-    /// A book from a snapshot (version 2, or 1 as earlier builds wrote it) taken under the same
-    /// program. A version 2 snapshot's state must match its checksum; the restored state is
+    /// A book from a snapshot (version 3, or 1 or 2 as earlier builds wrote them) taken under the
+    /// same program. A version 2 or 3 snapshot's state must match its checksum; the restored state is
     /// checked against every invariant before it is accepted.
     pub fn restore(program: Program, bytes: &[u8]) -> Result<Book> {
         let bad = |message: String| Error::InvalidSnapshot { message };
@@ -74,15 +76,15 @@ impl Book {
         match (snapshot.version, &snapshot.checksum) {
             (1, None) => {}
             (1, Some(_)) => return Err(bad("a version 1 snapshot has no checksum".into())),
-            (2, None) => return Err(bad("the checksum is missing".into())),
-            (2, Some(checksum)) => {
+            (2 | 3, None) => return Err(bad("the checksum is missing".into())),
+            (2 | 3, Some(checksum)) => {
                 if *checksum != hex(&Sha256::digest(snapshot.state.get().as_bytes())) {
                     return Err(bad("the state does not match its checksum".into()));
                 }
             }
             (v, _) => {
                 return Err(bad(format!(
-                    "version {v} is not supported (this build reads 1 and {SNAPSHOT_VERSION})"
+                    "version {v} is not supported (this build reads 1 to {SNAPSHOT_VERSION})"
                 )))
             }
         }
@@ -92,7 +94,10 @@ impl Book {
                 expected: program.fingerprint().to_owned(),
             });
         }
-        let state: State = serde_json::from_str(snapshot.state.get())
+        let state: StateIn = serde_json::from_str(snapshot.state.get())
+            .map_err(|e| bad(format!("corrupt state: {e}")))?;
+        let state = state
+            .into_state(snapshot.version)
             .map_err(|e| bad(format!("corrupt state: {e}")))?;
         let book = Book { program, state };
         book.check_invariants()
@@ -103,7 +108,12 @@ impl Book {
     /// SHA-256 (hex) of the canonical encoding of the book's state: equal books, equal digests,
     /// on every platform. Fails as [`Book::snapshot`] does.
     pub fn digest(&self) -> Result<String> {
-        let bytes = serde_json::to_vec(&self.state).map_err(unwritable)?;
+        let bytes = serde_json::to_vec(&self.written()).map_err(unwritable)?;
         Ok(hex(&Sha256::digest(&bytes)))
+    }
+
+    /// The state as written, under this book's late tolerance.
+    fn written(&self) -> impl Serialize + '_ {
+        self.state.written(self.program.late_tolerance())
     }
 }

@@ -128,6 +128,12 @@ impl Program {
         &self.spec
     }
 
+    /// How late an event may come (SEMANTICS §9): older than its member's clock by more is
+    /// rejected, and a resend gets the full original outcome only while this late.
+    pub fn late_tolerance(&self) -> chrono::Duration {
+        chrono::Duration::days(i64::from(self.spec.late_tolerance_days))
+    }
+
     /// The program's calendar.
     pub fn calendar(&self) -> &Calendar {
         &self.calendar
