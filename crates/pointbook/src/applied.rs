@@ -11,9 +11,9 @@
 use crate::codec::Corrupt;
 use crate::ids::{EventId, MemberId};
 use crate::instant::Instant;
+use crate::map::Map;
 use crate::outcome::Outcome;
 use crate::record;
-use crate::state::Map;
 use serde::ser::SerializeSeq;
 use serde::{Deserialize, Serialize, Serializer};
 use sha2::{Digest, Sha256};

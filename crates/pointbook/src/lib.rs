@@ -17,6 +17,7 @@ pub mod ids;
 mod instant;
 pub mod ledger;
 mod lot;
+mod map;
 mod member;
 mod membership;
 pub mod money;

@@ -5,17 +5,12 @@ use crate::codec::Corrupt;
 use crate::ids::{EventId, MemberId};
 use crate::instant::Instant;
 use crate::ledger::Totals;
+use crate::map::Map;
 use crate::member::Member;
 use crate::purchase::PurchaseRecord;
 use serde::ser::SerializeSeq;
 use serde::{Deserialize, Serialize, Serializer};
 use std::collections::BTreeMap;
-
-/// The hash maps of a book: keyed by ids, looked up several times per event. foldhash hashes
-/// a short id in a few instructions where the standard SipHash took a twentieth of applying
-/// a purchase; it is still seeded per map, so iteration order carries no meaning (outputs
-/// sort).
-pub(crate) type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// The state of a book. The large maps are hash maps (a lookup per event, no string
 /// comparisons down a tree); they are written sorted by key, so the encoding is canonical.

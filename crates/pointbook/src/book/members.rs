@@ -5,9 +5,9 @@ use crate::error::{Error, Result};
 use crate::ids::MemberId;
 use crate::instant::Instant;
 use crate::ledger::Journal;
+use crate::map::Map;
 use crate::member::{Member, NextDue};
 use crate::program::Program;
-use crate::state::Map;
 
 /// The members of a book as a transaction changes them: the book's own, in place, each member
 /// the event touches keeping an undo log; or copies made as the event touches them (a quote,
