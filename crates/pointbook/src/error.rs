@@ -162,7 +162,8 @@ pub enum Error {
         /// The event id.
         event: String,
     },
-    /// Analysis options out of range (a day-long period, a percentile over 100).
+    /// A query's options out of range: analysis options (a day-long period, a percentile over
+    /// 100), or an instant outside the years 1900 to 9999 (an analysis's `as_of`, progress `at`).
     #[error("{message}")]
     InvalidOptions {
         /// What is wrong.

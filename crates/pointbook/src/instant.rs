@@ -12,6 +12,23 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// An instant: UTC, RFC 3339 on the wire.
 pub type Instant = chrono::DateTime<chrono::Utc>;
 
+/// The years an instant given to a book may fall in: events, and the instants of queries
+/// (progress, an analysis's `as_of`). Outside them, catching a member up or cutting periods
+/// would run for centuries of months.
+pub(crate) const YEARS: std::ops::RangeInclusive<i32> = 1900..=9999;
+
+/// Why `t` is not an instant a book takes (see [`YEARS`]).
+pub(crate) fn out_of_range(t: Instant) -> Option<String> {
+    let year = t.year();
+    (!YEARS.contains(&year)).then(|| {
+        format!(
+            "instant in year {year} is outside {}..={}",
+            YEARS.start(),
+            YEARS.end()
+        )
+    })
+}
+
 /// The longest instant written here: `9999-12-31T23:59:59.999999999Z`.
 const LONGEST: usize = 30;
 

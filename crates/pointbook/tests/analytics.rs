@@ -351,3 +351,25 @@ fn a_late_forget_is_counted_when_it_takes_effect() {
     assert_eq!((jan.enrolled, jan.forgotten, jan.members), (1, 1, 1));
     assert_eq!(jan.tier_mix, [1, 0]);
 }
+
+/// An analysis as of an instant outside the years 1900 to 9999 is refused with
+/// `invalid_options` before any replay: weeks up to year 262142 grew to 10 GB.
+#[test]
+fn an_analysis_as_of_outside_the_supported_years_is_refused() {
+    let far = chrono::NaiveDate::from_ymd_opt(262_142, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc());
+    let options = pointbook::analytics::Options {
+        as_of: far,
+        ..Default::default()
+    };
+    let e = pointbook::analytics::analyze(bean_and_leaf(), &[], options).unwrap_err();
+    assert_eq!(e.code(), "invalid_options");
+    assert_eq!(
+        e.to_string(),
+        "analytics option as_of: instant in year 262142 is outside 1900..=9999"
+    );
+    let json = r#"{"as_of":"10000-01-01T00:00:00Z"}"#;
+    let parsed = pointbook::analytics::Options::from_json(json);
+    assert!(parsed.is_err_and(|e| e.code() == "invalid_options"));
+}

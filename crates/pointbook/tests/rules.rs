@@ -1197,3 +1197,34 @@ fn dropping_old_outcomes_changes_nothing_a_snapshot_shows() {
         .filter(|j| !b.apply(&event(j)).unwrap().explanation.is_empty());
     assert_eq!(full.count(), 8, "days 92 to 99: within 7 days of day 99");
 }
+
+/// An instant in a year `y`, at midnight UTC.
+fn new_year(y: i32) -> pointbook::Instant {
+    chrono::NaiveDate::from_ymd_opt(y, 1, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc()
+}
+
+/// Query instants outside the years 1900 to 9999 are refused at once with `invalid_options`,
+/// as event instants are refused: progress in year 262142 ran for minutes catching a member
+/// up through its months. The last instant of 9999 is still answered.
+#[test]
+fn progress_outside_the_supported_years_is_refused() {
+    let mut b = book();
+    enroll(&mut b, "e1", "m1", "2026-01-10T15:00:00Z");
+    let m1 = "m1".into();
+    for year in [262_142, 10_000, 1_899, -262_143] {
+        let e = b.progress(&m1, new_year(year)).unwrap_err();
+        assert_eq!(e.code(), "invalid_options", "{year}");
+        assert!(
+            e.to_string()
+                .contains(&format!("year {year} is outside 1900..=9999")),
+            "{e}"
+        );
+    }
+    let last = new_year(10_000) - chrono::Duration::seconds(1);
+    assert_eq!(b.progress(&m1, last).unwrap().at, last);
+    assert!(b.progress(&m1, new_year(1_900)).is_ok());
+}

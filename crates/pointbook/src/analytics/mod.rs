@@ -150,6 +150,9 @@ impl Options {
         if !(1..=100).contains(&self.churn_percentile) {
             return bad("churn_percentile", "must be 1 to 100");
         }
+        if let Some(why) = self.as_of.and_then(crate::instant::out_of_range) {
+            return bad("as_of", &why);
+        }
         Ok(())
     }
 }

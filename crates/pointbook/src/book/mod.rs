@@ -322,8 +322,14 @@ impl Book {
     }
 
     /// Tier progress of a member at `at` (or the member's clock, if later): the metric in the
-    /// current window, what the next level needs, and what keeps the current one.
+    /// current window, what the next level needs, and what keeps the current one. An `at`
+    /// outside the years 1900 to 9999 is [`Error::InvalidOptions`].
     pub fn progress(&self, member: &MemberId, at: Instant) -> Result<Progress> {
+        if let Some(why) = crate::instant::out_of_range(at) {
+            return Err(Error::InvalidOptions {
+                message: format!("progress at: {why}"),
+            });
+        }
         let m = self.member(member)?;
         let t = at.max(m.clock);
         let m = self.member_at(m, Some(t));

@@ -57,13 +57,10 @@ pub(crate) fn validate_head(id: &EventId, member: Option<&MemberId>, at: Instant
     if member.is_some_and(|m| m.as_str().is_empty()) {
         return Err(bad("member must not be empty".into()));
     }
-    let year = at.year();
-    if !(1900..=9999).contains(&year) {
-        return Err(bad(format!(
-            "instant in year {year} is outside 1900..=9999"
-        )));
+    match crate::instant::out_of_range(at) {
+        Some(why) => Err(bad(why)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// A purchase's lines: at least one, amounts valid in the currency, quantities at least 1.
