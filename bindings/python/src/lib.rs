@@ -4,8 +4,10 @@
 //! `pointbook.InternalError`, never as `PanicException`.
 
 mod arrow_events;
+mod objects;
 mod tables;
 
+use objects::to_object;
 use pointbook::analytics::{self, Analysis, Analyzer, Options};
 use pointbook::event::Purchase;
 use pointbook::{Book, Event, MemberId, Program};
@@ -122,54 +124,59 @@ impl PyBook {
         }
     }
 
-    /// Applies one event (JSON); returns the outcome (JSON).
-    fn apply_json(&self, py: Python<'_>, event: &str) -> PyResult<String> {
+    /// Applies one event (JSON); returns the outcome as `json.loads` would read its JSON.
+    fn apply<'py>(&self, py: Python<'py>, event: &str) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
             let event = Event::from_json(event).map_err(|e| to_py(&e))?;
             let outcome = py.detach(|| lock(&self.book).apply(&event));
-            json(&outcome.map_err(|e| to_py(&e))?)
+            to_object(py, &outcome.map_err(|e| to_py(&e))?)
         })
     }
 
     /// Moves every member's clock to an RFC 3339 instant (the core's `advance@<instant>`
-    /// event); returns the outcome (JSON).
-    fn advance_json(&self, py: Python<'_>, at: &str) -> PyResult<String> {
+    /// event); returns the outcome.
+    fn advance<'py>(&self, py: Python<'py>, at: &str) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
             let at = at
                 .parse()
                 .map_err(|e| raise("invalid_event", &format!("at \"{at}\": {e}")))?;
             let outcome = py.detach(|| lock(&self.book).advance(at));
-            json(&outcome.map_err(|e| to_py(&e))?)
+            to_object(py, &outcome.map_err(|e| to_py(&e))?)
         })
     }
 
-    /// Quotes a purchase (JSON, `type` optional); returns the outcome (JSON).
-    fn quote_json(&self, purchase: &str) -> PyResult<String> {
+    /// Quotes a purchase (JSON, `type` optional); returns the outcome.
+    fn quote<'py>(&self, py: Python<'py>, purchase: &str) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
             let purchase = Purchase::from_json(purchase).map_err(|e| to_py(&e))?;
             let outcome = lock(&self.book).quote(&purchase).map_err(|e| to_py(&e))?;
-            json(&outcome)
+            to_object(py, &outcome)
         })
     }
 
-    /// A member's balance (JSON).
-    fn balance_json(&self, member: &str) -> PyResult<String> {
+    /// A member's balance.
+    fn balance<'py>(&self, py: Python<'py>, member: &str) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
             let balance = lock(&self.book)
                 .balance(&MemberId::new(member))
                 .map_err(|e| to_py(&e))?;
-            json(&balance)
+            to_object(py, &balance)
         })
     }
 
-    /// Every member's balance (JSON array, sorted by member).
-    fn balances_json(&self) -> PyResult<String> {
-        guard(|| json(&lock(&self.book).balances()))
+    /// Every member's balance, sorted by member.
+    fn balances<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| to_object(py, &lock(&self.book).balances()))
     }
 
-    /// Tier progress of a member (JSON) at an RFC 3339 instant (default: the book's clock).
+    /// Tier progress of a member at an RFC 3339 instant (default: the book's clock).
     #[pyo3(signature = (member, at=None))]
-    fn progress_json(&self, member: &str, at: Option<&str>) -> PyResult<String> {
+    fn progress<'py>(
+        &self,
+        py: Python<'py>,
+        member: &str,
+        at: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
             let book = lock(&self.book);
             let at = match at {
@@ -180,17 +187,16 @@ impl PyBook {
                     raise("invalid_event", "the book has no events yet; give `at`")
                 })?,
             };
-            json(
-                &book
-                    .progress(&MemberId::new(member), at)
-                    .map_err(|e| to_py(&e))?,
-            )
+            let progress = book
+                .progress(&MemberId::new(member), at)
+                .map_err(|e| to_py(&e))?;
+            to_object(py, &progress)
         })
     }
 
-    /// Program-wide account totals (JSON).
-    fn totals_json(&self) -> PyResult<String> {
-        guard(|| json(&lock(&self.book).totals()))
+    /// Program-wide account totals.
+    fn totals<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| to_object(py, &lock(&self.book).totals()))
     }
 
     /// The book's clock (RFC 3339), or None before any event.

@@ -98,10 +98,18 @@ def test_same_bytes_as_the_cli(program: pointbook.Program, root: Path, cli: Path
         expected = json.loads(text)
         try:
             got = book.apply(line).to_dict()
+            # Built from the core's values, not parsed from its JSON: the same keys, in the
+            # same order, with the same values, byte for byte.
+            assert json.dumps(got, separators=(",", ":"), ensure_ascii=False) == text
         except pointbook.PointbookError as e:
             got = {"id": json.loads(line)["id"], "line": expected.get("line"),
                    "error": {"code": e.code, "message": str(e)}}
         assert got == expected
+    balances = subprocess.run(
+        [cli, "balances", "--program", root / "examples/programs/bean-and-leaf.toml", "--events", events],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip().strip("[]").strip().split(",\n")
+    assert [json.dumps(b.to_dict(), separators=(",", ":")) for b in book.balances()] == balances
     demo = json.loads(subprocess.run([cli, "demo", "--members", "40", "--events", "900", "--seed", "5", "--json"],
                                      check=True, capture_output=True, text=True).stdout)
     history = pointbook.generate(program, members=40, events=900, seed=5)

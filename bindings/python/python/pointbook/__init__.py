@@ -250,8 +250,7 @@ class Outcome:
     _raw: Dict[str, Any] = field(repr=False, compare=False)
 
     @classmethod
-    def _from_json(cls, text: str) -> "Outcome":
-        raw = _json.loads(text)
+    def _from_raw(cls, raw: Dict[str, Any]) -> "Outcome":
         explanation = [dict(line, points=_decimal.Decimal(line["points"])) for line in raw["explanation"]]
         return cls(
             event=raw["event"], type=raw["type"], at=_instant(raw["at"]),
@@ -309,27 +308,27 @@ class Book:
     def apply(self, event: Event) -> Outcome:
         """Applies an event. A resend returns the original outcome with ``duplicate=True``; a
         rejected event raises a :class:`PointbookError` subclass and changes nothing."""
-        return Outcome._from_json(self._native.apply_json(_to_json(event)))
+        return Outcome._from_raw(self._native.apply(_to_json(event)))
 
     def quote(self, purchase: Event) -> Outcome:
         """What a purchase would do, without doing it (``type`` may be omitted)."""
-        return Outcome._from_json(self._native.quote_json(_to_json(purchase)))
+        return Outcome._from_raw(self._native.quote(_to_json(purchase)))
 
     def advance(self, at: Instant) -> Outcome:
         """Moves every member's clock to ``at`` (an ``advance`` event, id ``advance@<at>``)."""
-        return Outcome._from_json(self._native.advance_json(_at(at)))
+        return Outcome._from_raw(self._native.advance(_at(at)))
 
     def balance(self, member: str) -> Balance:
         """A member's balance as of the book's clock. Raises :class:`UnknownMember`."""
-        return Balance._from_raw(_json.loads(self._native.balance_json(member)))
+        return Balance._from_raw(self._native.balance(member))
 
     def balances(self) -> List[Balance]:
         """Every member's balance, sorted by member id."""
-        return [Balance._from_raw(b) for b in _json.loads(self._native.balances_json())]
+        return [Balance._from_raw(b) for b in self._native.balances()]
 
     def progress(self, member: str, at: Optional[Instant] = None) -> Dict[str, Any]:
         """Tier progress: the metric, the next level and what it needs, what keeps the tier."""
-        raw = _json.loads(self._native.progress_json(member, None if at is None else _at(at)))
+        raw = self._native.progress(member, None if at is None else _at(at))
         raw["metric"] = _decimal.Decimal(raw["metric"])
         raw["to_keep"] = _decimal.Decimal(raw["to_keep"])
         if raw["next"] is not None:
@@ -338,7 +337,7 @@ class Book:
 
     def totals(self) -> Dict[str, int]:
         """Program-wide accounts: issued (negative), redeemed, expired, forfeited, forgiven."""
-        return dict(_json.loads(self._native.totals_json()))
+        return dict(self._native.totals())
 
     @property
     def clock(self) -> Optional[_dt.datetime]:
