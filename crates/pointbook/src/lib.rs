@@ -26,6 +26,7 @@ pub mod parallel;
 pub mod points;
 pub mod program;
 mod purchase;
+mod purchases;
 mod record;
 mod redeem;
 mod refund;

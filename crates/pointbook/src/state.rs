@@ -1,14 +1,12 @@
 //! The state of a book: everything a snapshot carries and the digest hashes.
 
 use crate::applied::{Applied, Legacy};
-use crate::codec::Corrupt;
-use crate::ids::{EventId, MemberId};
+use crate::ids::MemberId;
 use crate::instant::Instant;
 use crate::ledger::Totals;
 use crate::map::Map;
 use crate::member::Member;
-use crate::purchase::PurchaseRecord;
-use serde::ser::SerializeSeq;
+use crate::purchases::Purchases;
 use serde::{Deserialize, Serialize, Serializer};
 use std::collections::BTreeMap;
 
@@ -105,117 +103,6 @@ impl StateIn {
             applied,
             purchases: self.purchases,
         })
-    }
-}
-
-/// The purchase records of a book, by member and purchase id: a member's records together,
-/// so that erasing a member (`forget`) finds its records without a scan of the whole book.
-/// A book keeps one record per purchase, for as long as it may be refunded: each is held in
-/// one allocation in the compact form of [`crate::purchase::encode_purchase`] (a refund, which reads
-/// it, is rare). Written as a sequence of `[[member, purchase], record]` pairs sorted by key.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub(crate) struct Purchases(Map<MemberId, Map<EventId, Box<[u8]>>>);
-
-impl Purchases {
-    /// The record of a member's purchase.
-    pub fn get(
-        &self,
-        member: &MemberId,
-        purchase: &EventId,
-    ) -> Option<Result<PurchaseRecord, Corrupt>> {
-        let bytes = self.0.get(member)?.get(purchase)?;
-        Some(crate::purchase::decode_purchase(bytes))
-    }
-
-    /// Writes the record of a member's purchase.
-    pub fn insert(&mut self, member: MemberId, purchase: EventId, record: &PurchaseRecord) {
-        self.0
-            .entry(member)
-            .or_default()
-            .insert(purchase, crate::purchase::encode_purchase(record));
-    }
-
-    /// Removes every record of a member (a member without records has no entry, so that
-    /// equal books compare equal).
-    pub fn erase(&mut self, member: &MemberId) {
-        self.0.remove(member);
-    }
-
-    /// Cuts every record short, as memory changed from outside would (tests of what the book
-    /// does with records it cannot read back).
-    #[cfg(test)]
-    pub fn damage(&mut self) {
-        for records in self.0.values_mut() {
-            for bytes in records.values_mut() {
-                *bytes = bytes.get(..1).unwrap_or_default().into();
-            }
-        }
-    }
-
-    /// Members with at least one record.
-    pub fn members(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Makes room for `members` more members.
-    pub fn reserve(&mut self, members: usize) {
-        self.0.reserve(members);
-    }
-
-    /// Adds the records of another book (of other members: a shard of a parallel replay).
-    pub fn absorb(&mut self, other: Purchases) {
-        for (member, records) in other.0 {
-            match self.0.entry(member) {
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(records);
-                }
-                std::collections::hash_map::Entry::Occupied(mut o) => o.get_mut().extend(records),
-            }
-        }
-    }
-}
-
-impl Serialize for Purchases {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut entries: Vec<((&MemberId, &EventId), &[u8])> = self
-            .0
-            .iter()
-            .flat_map(|(m, records)| records.iter().map(move |(id, r)| ((m, id), &**r)))
-            .collect();
-        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let mut seq = s.serialize_seq(Some(entries.len()))?;
-        for (key, bytes) in entries {
-            let record =
-                crate::purchase::decode_purchase(bytes).map_err(serde::ser::Error::custom)?;
-            seq.serialize_element(&(key, record))?;
-        }
-        seq.end()
-    }
-}
-
-/// Read pair by pair, each record packed as soon as it is read.
-impl<'de> Deserialize<'de> for Purchases {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Purchases;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a sequence of [[member, purchase], record] pairs")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<Purchases, A::Error> {
-                let mut purchases = Purchases::default();
-                while let Some(((member, purchase), record)) =
-                    seq.next_element::<((MemberId, EventId), PurchaseRecord)>()?
-                {
-                    purchases.insert(member, purchase, &record);
-                }
-                Ok(purchases)
-            }
-        }
-        d.deserialize_seq(Visitor)
     }
 }
 

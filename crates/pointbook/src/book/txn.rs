@@ -14,7 +14,8 @@ use crate::instant::Instant;
 use crate::ledger::{Journal, Totals};
 use crate::program::Program;
 use crate::purchase::PurchaseRecord;
-use crate::state::{Purchases, State};
+use crate::purchases::Purchases;
+use crate::state::State;
 use std::collections::BTreeMap;
 
 /// A transaction: the members it changes, the journal, and the writes the book makes if the
