@@ -34,6 +34,7 @@ mod reward;
 mod state;
 mod tier;
 mod transfer;
+mod vec_map;
 
 pub use book::Book;
 pub use error::{Error, Result};

@@ -113,7 +113,7 @@ impl Member {
             }
         }
         self.save_metric(key);
-        let v = self.metric.entry(key).or_default();
+        let v = self.metric.or_insert_with(key, Decimal::default);
         *v = v.checked_add(by).ok_or_else(|| j.overflow())?;
         Ok(())
     }

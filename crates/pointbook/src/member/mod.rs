@@ -8,6 +8,7 @@ use crate::ids::{EventId, MemberId};
 use crate::instant::Instant;
 use crate::lot::Lots;
 use crate::reward::{Hold, Redemption};
+use crate::vec_map::VecMap;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -47,9 +48,9 @@ pub(crate) struct Member {
     /// (instant, level) of each tier change, for late events.
     pub tier_history: Vec<(Instant, usize)>,
     /// Tier metric per window (or per local day for rolling windows).
-    pub metric: BTreeMap<i64, Decimal>,
+    pub metric: VecMap<i64, Decimal>,
     /// Cap usage per `rule@period-start`.
-    pub caps: BTreeMap<String, Decimal>,
+    pub caps: VecMap<String, Decimal>,
     pub next_birthday: Option<Instant>,
     /// Last purchase or redemption (or enrollment), for inactivity expiry.
     pub last_activity: Instant,
@@ -96,8 +97,8 @@ impl Member {
             tier: 0,
             tier_window: 0,
             tier_history: Vec::new(),
-            metric: BTreeMap::new(),
-            caps: BTreeMap::new(),
+            metric: VecMap::default(),
+            caps: VecMap::default(),
             next_birthday: None,
             last_activity: e.at,
             at_risk_window: None,

@@ -23,6 +23,7 @@ use crate::ids::{EventId, MemberId};
 use crate::instant::Instant;
 use crate::lot::{Lot, Lots};
 use crate::reward::{Hold, Redemption};
+use crate::vec_map::VecMap;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -179,12 +180,12 @@ impl<K> Default for Entries<K> {
 }
 
 impl<K: Ord + Clone> Entries<K> {
-    fn save(&mut self, map: &BTreeMap<K, Decimal>, key: &K) {
+    fn save(&mut self, map: &VecMap<K, Decimal>, key: &K) {
         self.old.push((key.clone(), map.get(key).copied()));
     }
 
     /// The oldest value of each entry is put back last.
-    fn restore(self, map: &mut BTreeMap<K, Decimal>) {
+    fn restore(self, map: &mut VecMap<K, Decimal>) {
         for (key, value) in self.old.into_iter().rev() {
             match value {
                 Some(v) => map.insert(key, v),
