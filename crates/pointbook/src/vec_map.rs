@@ -1,6 +1,7 @@
 //! A map kept as a vector sorted by key, for a member's small maps (the tier metric per window
-//! or day, cap usage per rule and period): a `BTreeMap`'s first node takes about 280 bytes
-//! for a single entry, and most members hold one or two (`benches/RESULTS.md`). Written and
+//! or day, cap usage per rule and period, holds and redemptions): a `BTreeMap`'s first node
+//! takes about 280 bytes for a single metric entry, over a kilobyte for a redemption, and most
+//! members hold one or two (`benches/RESULTS.md`). Written and
 //! read as a map, so a snapshot is the same as with a `BTreeMap`.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -97,6 +98,10 @@ impl<K: Ord, V> VecMap<K, V> {
     /// Entries, ascending.
     pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
         self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.0.iter().map(|(_, v)| v)
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &K> {

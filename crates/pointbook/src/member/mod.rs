@@ -38,8 +38,8 @@ pub(crate) struct Member {
     pub lots: Lots,
     pub next_lot: u64,
     /// Active holds by redemption id.
-    pub holds: BTreeMap<EventId, Hold>,
-    pub redemptions: BTreeMap<EventId, Redemption>,
+    pub holds: VecMap<EventId, Hold>,
+    pub redemptions: VecMap<EventId, Redemption>,
     /// Tier level index.
     pub tier: usize,
     /// Window in force (calendar/anniversary), or day number of the last midnight evaluated
@@ -92,8 +92,8 @@ impl Member {
             debt: 0,
             lots: Lots::default(),
             next_lot: 0,
-            holds: BTreeMap::new(),
-            redemptions: BTreeMap::new(),
+            holds: VecMap::default(),
+            redemptions: VecMap::default(),
             tier: 0,
             tier_window: 0,
             tier_history: Vec::new(),

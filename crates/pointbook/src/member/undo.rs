@@ -51,8 +51,8 @@ impl PartialEq for UndoLog {
 struct Undo {
     scalars: Scalars,
     lots: Option<Vec<Lot>>,
-    holds: Option<BTreeMap<EventId, Hold>>,
-    redemptions: Option<BTreeMap<EventId, Redemption>>,
+    holds: Option<VecMap<EventId, Hold>>,
+    redemptions: Option<VecMap<EventId, Redemption>>,
     metric: Entries<i64>,
     caps: Entries<String>,
     personal: Option<Personal>,
