@@ -152,7 +152,7 @@ impl Applied {
             Recent {
                 member,
                 at: outcome.at,
-                record: record::encode(&[], outcome),
+                record: record::encode(outcome),
             },
         );
     }
@@ -348,7 +348,7 @@ impl Applied {
         let recent = Recent {
             member,
             at: o.at,
-            record: record::encode(&[], o),
+            record: record::encode(o),
         };
         if self.recent.insert(key, recent).is_some() {
             return Err(format!("two outcomes of {}", o.event));

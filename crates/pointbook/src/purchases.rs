@@ -29,26 +29,44 @@ enum Records {
     Many(Box<Map<EventId, Box<[u8]>>>),
 }
 
-/// Reads records written one after another: `(purchase id, record)`, or where they stop
-/// reading (bytes changed from outside).
-struct Scan<'a>(Reader<'a>);
+/// Reads records written one after another: `(purchase id, record)`, or the error where they
+/// stop reading (bytes changed from outside), after which it stops.
+struct Scan<'a> {
+    reader: Reader<'a>,
+    failed: bool,
+}
+
+impl<'a> Scan<'a> {
+    /// The bytes not read: empty after the last record, else from the record that failed.
+    fn rest(&self) -> &'a [u8] {
+        self.reader.bytes
+    }
+}
 
 impl<'a> Iterator for Scan<'a> {
     type Item = Result<(&'a str, &'a [u8]), Corrupt>;
     fn next(&mut self) -> Option<Self::Item> {
-        if self.0.bytes.is_empty() {
+        if self.failed || self.reader.bytes.is_empty() {
             return None;
         }
-        let entry = self.0.text().and_then(|id| Ok((id, self.0.bytes()?)));
+        let start = self.reader.bytes;
+        let entry = self
+            .reader
+            .text()
+            .and_then(|id| Ok((id, self.reader.bytes()?)));
         if entry.is_err() {
-            self.0.bytes = &[]; // stop after the first error
+            self.failed = true;
+            self.reader.bytes = start;
         }
         Some(entry)
     }
 }
 
 fn scan(bytes: &[u8]) -> Scan<'_> {
-    Scan(Reader::new(bytes, Instant::UNIX_EPOCH))
+    Scan {
+        reader: Reader::new(bytes, Instant::UNIX_EPOCH),
+        failed: false,
+    }
 }
 
 impl Records {
@@ -72,28 +90,13 @@ impl Records {
             }
             Records::Few(bytes) => bytes,
         };
-        let mut w = Writer::new(
-            bytes.len() + purchase.as_str().len() + record.len() + 4,
-            Instant::UNIX_EPOCH,
-        );
-        let mut kept = Vec::new();
-        let mut rest: &[u8] = bytes;
-        let mut reader = Reader::new(bytes, Instant::UNIX_EPOCH);
-        while !reader.bytes.is_empty() {
-            let start = reader.bytes;
-            match reader.text().and_then(|id| Ok((id, reader.bytes()?))) {
-                Ok((id, r)) => {
-                    if id != purchase.as_str() {
-                        kept.push((id, r));
-                    }
-                    rest = reader.bytes;
-                }
-                Err(_) => {
-                    rest = start;
-                    break;
-                }
-            }
-        }
+        let mut entries = scan(bytes);
+        let kept: Vec<(&str, &[u8])> = entries
+            .by_ref()
+            .filter_map(Result::ok)
+            .filter(|(id, _)| *id != purchase.as_str())
+            .collect();
+        let rest = entries.rest();
         if kept.len() >= FEW && rest.is_empty() {
             let mut map: Map<EventId, Box<[u8]>> = Map::default();
             map.reserve(kept.len() + 1);
@@ -104,6 +107,10 @@ impl Records {
             *self = Records::Many(Box::new(map));
             return;
         }
+        let mut w = Writer::new(
+            bytes.len() + purchase.as_str().len() + record.len() + 4,
+            Instant::UNIX_EPOCH,
+        );
         for (id, r) in kept {
             w.text(id);
             w.unsigned(r.len() as u64);
@@ -193,7 +200,9 @@ impl Purchases {
     }
 
     /// Adds the records of another book (of other members: a shard of a parallel replay).
-    pub fn absorb(&mut self, other: Purchases) {
+    /// `None` if a member of both has records that no longer read: they cannot be merged
+    /// without losing them.
+    pub fn absorb(&mut self, other: Purchases) -> Option<()> {
         for (member, records) in other.0 {
             match self.0.entry(member) {
                 std::collections::hash_map::Entry::Vacant(v) => {
@@ -201,21 +210,13 @@ impl Purchases {
                 }
                 std::collections::hash_map::Entry::Occupied(mut o) => {
                     let into = o.get_mut();
-                    let entries: Vec<(EventId, Box<[u8]>)> = match &records {
-                        Records::Few(bytes) => scan(bytes)
-                            .map_while(Result::ok)
-                            .map(|(id, r)| (EventId::new(id), r.into()))
-                            .collect(),
-                        Records::Many(map) => {
-                            map.iter().map(|(id, r)| (id.clone(), r.clone())).collect()
-                        }
-                    };
-                    for (id, r) in entries {
-                        into.insert(id, r);
+                    for (id, r) in records.sorted().ok()? {
+                        into.insert(EventId::new(id), r.into());
                     }
                 }
             }
         }
+        Some(())
     }
 }
 

@@ -1,6 +1,6 @@
-//! A compact binary form of an [`Outcome`], for the idempotency store: every applied event keeps
-//! its outcome so that a resend returns it, and writing JSON for each one was a fifth of the
-//! time of applying a purchase. The form is private to the book (snapshots still hold the
+//! A compact binary form of an [`Outcome`], for the applied events ([`crate::applied`]): each
+//! event keeps its outcome while a resend may still ask for it, and writing JSON for each one
+//! was a fifth of the time of applying a purchase. The form is private to the book (snapshots still hold the
 //! outcome as JSON), canonical (equal outcomes, equal bytes) and read back exactly.
 //!
 //! Layout: the primitives of [`crate::codec`], instants of postings and effects relative to
@@ -35,11 +35,9 @@ const BONUSES: [BonusKind; 5] = [
     BonusKind::Referee,
 ];
 
-/// Encodes an outcome after `prefix`: bytes the caller keeps in the same allocation.
-pub(crate) fn encode(prefix: &[u8], o: &Outcome) -> Box<[u8]> {
-    let mut out =
-        Vec::with_capacity(prefix.len() + 96 + 40 * (o.postings.len() + o.explanation.len()));
-    out.extend_from_slice(prefix);
+/// Encodes an outcome.
+pub(crate) fn encode(o: &Outcome) -> Box<[u8]> {
+    let out = Vec::with_capacity(96 + 40 * (o.postings.len() + o.explanation.len()));
     let mut w = Writer {
         out,
         members: Vec::new(),
@@ -460,9 +458,9 @@ mod tests {
             effects,
             explanation,
         };
-        let bytes = encode(&[], &outcome);
+        let bytes = encode(&outcome);
         assert_eq!(decode(&bytes)?, outcome);
-        assert_eq!(encode(&[], &decode(&bytes)?), bytes, "canonical");
+        assert_eq!(encode(&decode(&bytes)?), bytes, "canonical");
         for cut in 0..bytes.len() {
             assert!(decode(&bytes[..cut]).is_err(), "truncated at {cut}");
         }
@@ -530,7 +528,7 @@ mod tests {
             effects: Vec::new(),
             explanation: Vec::new(),
         };
-        assert_eq!(decode(&encode(&[], &outcome))?, outcome);
+        assert_eq!(decode(&encode(&outcome))?, outcome);
         Ok(())
     }
 }

@@ -1228,3 +1228,33 @@ fn progress_outside_the_supported_years_is_refused() {
     assert_eq!(b.progress(&m1, last).unwrap().at, last);
     assert!(b.progress(&m1, new_year(1_900)).is_ok());
 }
+
+/// SEMANTICS §9 for an event of no member: a resent advance gets its full outcome while it is
+/// within the late tolerance of the book's clock (boundary included), whichever member moves
+/// that clock, and its id and points after that.
+#[test]
+fn a_resent_advance_is_kept_against_the_books_clock() {
+    let mut b = book();
+    enroll(&mut b, "e1", "m1", "2026-01-10T15:00:00Z");
+    buy(&mut b, "p1", "m1", "2026-01-11T15:00:00Z", BASKET_A);
+    let advance = r#"{"type":"advance","id":"t1","at":"2026-03-01T00:00:00Z"}"#;
+    let original = ok(&mut b, advance);
+    assert!(
+        !original.postings.is_empty(),
+        "p1's lot matures: {original:?}"
+    );
+    let full = pointbook::Outcome {
+        duplicate: true,
+        ..original.clone()
+    };
+    enroll(&mut b, "e2", "m2", "2026-03-08T00:00:00Z");
+    assert_eq!(b.apply(&event(advance)).unwrap(), full);
+    enroll(&mut b, "e3", "m3", "2026-03-08T00:00:01Z");
+    let compact = pointbook::Outcome {
+        postings: Vec::new(),
+        effects: Vec::new(),
+        explanation: Vec::new(),
+        ..full
+    };
+    assert_eq!(b.apply(&event(advance)).unwrap(), compact);
+}

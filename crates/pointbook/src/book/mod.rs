@@ -7,7 +7,7 @@ mod verify;
 
 pub use snapshot::SNAPSHOT_VERSION;
 
-use crate::applied::{self, IdKey, Prior, Seen};
+use crate::applied::{self, IdKey, Prior};
 use crate::book::txn::{Done, Txn};
 use crate::error::{Error, Result};
 use crate::event::{Advance, Event, Purchase};
@@ -103,16 +103,8 @@ impl Book {
     ) -> Result<Outcome> {
         let key = IdKey::of(event.id().as_str());
         let content = content_of(event);
-        match self.state.applied.prior(key, content) {
-            None => {}
-            Some(Prior::Conflict) => {
-                return Err(Error::IdConflict {
-                    event: event.id().to_string(),
-                })
-            }
-            Some(Prior::Resend { seen, outcome }) => {
-                return self.resend(event, seen, outcome, book_clock)
-            }
+        if let Some(reply) = self.reply_to_prior(event, key, content, book_clock) {
+            return reply;
         }
         let mut tx = Txn::in_place(&self.program, &mut self.state, event.id().clone());
         // A rejected event: dropping the transaction puts its members back.
@@ -151,16 +143,37 @@ impl Book {
         Ok(outcome)
     }
 
-    /// The reply to a resent event (SEMANTICS §9): its original outcome, marked duplicate,
-    /// while the original is within the late tolerance of its member's clock (the book's for
-    /// an event of no member, `book_clock` if given); after that, its id and points only.
-    fn resend(
+    /// The reply to an event already applied, as this book gives it with its clock at
+    /// `book_clock` (`None` if the event's id was never applied).
+    pub(crate) fn reply_to_resend(
         &self,
         event: &Event,
-        seen: Seen,
-        recorded: Option<(Option<&MemberId>, Instant, &[u8])>,
         book_clock: Option<Instant>,
-    ) -> Result<Outcome> {
+    ) -> Option<Result<Outcome>> {
+        let key = IdKey::of(event.id().as_str());
+        self.reply_to_prior(event, key, content_of(event), book_clock)
+    }
+
+    /// The reply to an event whose id (`key`) was applied before (SEMANTICS §9): another
+    /// event under the id is [`Error::IdConflict`]; a resend gets its original outcome, marked
+    /// duplicate, while the original is within the late tolerance of its member's clock (the
+    /// book's, `book_clock`, for an event of no member), and its id and points after that.
+    /// `None` for an id never applied.
+    fn reply_to_prior(
+        &self,
+        event: &Event,
+        key: IdKey,
+        content: u64,
+        book_clock: Option<Instant>,
+    ) -> Option<Result<Outcome>> {
+        let (seen, recorded) = match self.state.applied.prior(key, content)? {
+            Prior::Conflict => {
+                return Some(Err(Error::IdConflict {
+                    event: event.id().to_string(),
+                }))
+            }
+            Prior::Resend { seen, outcome } => (seen, outcome),
+        };
         let full = recorded.filter(|(member, at, _)| {
             applied::kept(
                 *at,
@@ -169,9 +182,14 @@ impl Book {
             )
         });
         let mut outcome = match full {
-            Some((_, _, record)) => record::decode(record).map_err(|e| Error::Inconsistent {
-                message: format!("recorded outcome of {}: {e}", event.id()),
-            })?,
+            Some((_, _, record)) => match record::decode(record) {
+                Ok(outcome) => outcome,
+                Err(e) => {
+                    return Some(Err(Error::Inconsistent {
+                        message: format!("recorded outcome of {}: {e}", event.id()),
+                    }))
+                }
+            },
             None => Outcome {
                 event: event.id().clone(),
                 kind: Cow::Borrowed(event.kind()),
@@ -184,23 +202,7 @@ impl Book {
             },
         };
         outcome.duplicate = true;
-        Ok(outcome)
-    }
-
-    /// The reply to an event already applied, as this book gives it with its clock at
-    /// `book_clock` (`None` if the event's id was never applied).
-    pub(crate) fn reply_to_resend(
-        &self,
-        event: &Event,
-        book_clock: Option<Instant>,
-    ) -> Option<Result<Outcome>> {
-        let key = IdKey::of(event.id().as_str());
-        Some(match self.state.applied.prior(key, content_of(event))? {
-            Prior::Conflict => Err(Error::IdConflict {
-                event: event.id().to_string(),
-            }),
-            Prior::Resend { seen, outcome } => self.resend(event, seen, outcome, book_clock),
-        })
+        Some(Ok(outcome))
     }
 
     /// The outcome recorded for an applied event (as first returned, not marked duplicate),
@@ -389,7 +391,7 @@ impl Book {
             let s = b.state;
             state.clock = state.clock.max(s.clock);
             state.members.extend(s.members);
-            state.purchases.absorb(s.purchases);
+            state.purchases.absorb(s.purchases)?;
             let t = &mut state.totals;
             t.issued = t.issued.checked_add(s.totals.issued)?;
             t.redeemed = t.redeemed.checked_add(s.totals.redeemed)?;
