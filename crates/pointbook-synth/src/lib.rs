@@ -113,20 +113,43 @@ struct Sim {
     enrolled: DateTime<Utc>,
     /// Purchases and their times, for refunds.
     purchases: Vec<(EventId, DateTime<Utc>, Vec<Line>)>,
-    /// Rough points estimate: floored spend, after the return window.
+    /// Rough points estimate: floored spend, after the return window; in time order.
     earned: Vec<(DateTime<Utc>, i64)>,
+    /// Sums of `earned` before each entry (one more than `earned`), so that a busy member's
+    /// estimate is two binary searches and not a pass over all it earned.
+    earned_before: Vec<i64>,
     spent: i64,
 }
 
 impl Sim {
+    /// Points earned at `t` (after the return window, before expiry), less those spent.
     fn points_at(&self, t: DateTime<Utc>) -> i64 {
-        let matured: i64 = self
+        let from = self
             .earned
-            .iter()
-            .filter(|(at, _)| *at + Duration::days(16) <= t && *at + Duration::days(360) > t)
-            .map(|(_, p)| p)
-            .sum();
+            .partition_point(|(at, _)| *at + Duration::days(360) <= t);
+        let to = self
+            .earned
+            .partition_point(|(at, _)| *at + Duration::days(16) <= t);
+        let sum = |i: usize| self.earned_before.get(i).copied().unwrap_or(0);
+        let matured = if to > from { sum(to) - sum(from) } else { 0 };
         matured - self.spent
+    }
+
+    fn earn(&mut self, at: DateTime<Utc>, points: i64) {
+        let before = self.earned_before.last().copied().unwrap_or(0);
+        if self.earned_before.is_empty() {
+            self.earned_before.push(0);
+        }
+        self.earned.push((at, points));
+        self.earned_before.push(before + points);
+    }
+
+    /// The last purchase was refunded: it earns nothing.
+    fn void_last(&mut self) {
+        if let (Some(e), Some(sum)) = (self.earned.last_mut(), self.earned_before.last_mut()) {
+            *sum -= e.1;
+            e.1 = 0;
+        }
     }
 }
 
@@ -194,6 +217,7 @@ pub fn generate(program: &Program, config: &Config) -> Vec<Event> {
             enrolled,
             purchases: Vec::new(),
             earned: Vec::new(),
+            earned_before: Vec::new(),
             spent: 0,
         });
     }
@@ -251,10 +275,10 @@ pub fn generate(program: &Program, config: &Config) -> Vec<Event> {
                 .filter(|l| l.category != "gift_card")
                 .map(|l| l.amount)
                 .sum();
-            sim.earned.push((
+            sim.earn(
                 t,
                 spend.trunc().mantissa() as i64 / 10i64.pow(spend.trunc().scale()),
-            ));
+            );
             push(
                 &mut out,
                 Event::Purchase(Purchase {
@@ -284,9 +308,7 @@ pub fn generate(program: &Program, config: &Config) -> Vec<Event> {
                             }],
                         }),
                     );
-                    if let Some(e) = sim.earned.last_mut() {
-                        e.1 = 0;
-                    }
+                    sim.void_last();
                 }
             }
             // Redeem when the member can (by a rough estimate), sometimes as a hold.
