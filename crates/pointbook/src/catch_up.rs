@@ -34,21 +34,12 @@ impl Member {
                     }
                 }
             };
+            self.lots.tidy();
+            #[cfg(debug_assertions)]
+            self.lots.check_index(inactivity);
             consider(self.holds.values().map(|h| h.expires_at).min());
-            consider(
-                self.lots
-                    .iter()
-                    .filter(|l| !l.matured)
-                    .map(|l| l.matures_at)
-                    .min(),
-            );
-            consider(
-                self.lots
-                    .iter()
-                    .filter(|l| l.remaining > 0)
-                    .filter_map(|l| l.expires_at.or(inactivity))
-                    .min(),
-            );
+            consider(self.lots.next_maturity());
+            consider(self.lots.next_expiry(inactivity));
             consider(self.next_birthday);
             consider(self.next_tier_check(p));
             let notice = self.at_risk_notice(p);
@@ -95,14 +86,8 @@ impl Member {
             }
         };
         consider(self.holds.values().map(|h| h.expires_at).min());
-        for l in self.lots.iter() {
-            if !l.matured {
-                consider(Some(l.matures_at));
-            }
-            if l.remaining > 0 {
-                consider(l.expires_at.or(inactivity));
-            }
-        }
+        consider(self.lots.next_maturity());
+        consider(self.lots.next_expiry(inactivity));
         consider(self.next_birthday);
         consider(self.next_tier_check(p));
         consider(self.at_risk_notice(p).map(|(n, _)| n));
@@ -122,10 +107,8 @@ impl Member {
             .filter(|(_, h)| h.expires_at <= x)
             .map(|(id, _)| id.clone())
             .collect();
-        if !lapsed.is_empty() {
-            self.save_holds();
-        }
         for id in lapsed {
+            self.save_hold(&id);
             if let Some(hold) = self.holds.remove(&id) {
                 self.release_hold(j, &hold, x)?;
                 self.set_redemption_state(&id, RedemptionState::Expired);
@@ -137,17 +120,7 @@ impl Member {
                 });
             }
         }
-        let mut matured = 0i64;
-        if self.lots.iter().any(|l| !l.matured && l.matures_at <= x) {
-            for l in self
-                .lots_mut()
-                .iter_mut()
-                .filter(|l| !l.matured && l.matures_at <= x)
-            {
-                l.matured = true;
-                matured += l.remaining;
-            }
-        }
+        let matured = self.lots_mut().mature_until(x);
         j.post(
             self,
             x,
@@ -158,14 +131,7 @@ impl Member {
         )?;
         self.settle_debt();
         let inactivity = self.inactivity_deadline(p);
-        let due = |l: &Lot| l.remaining > 0 && l.expires_at.or(inactivity).is_some_and(|e| e <= x);
-        let mut expired = Vec::new();
-        if self.lots.iter().any(due) {
-            for l in self.lots_mut().iter_mut().filter(|l| due(l)) {
-                expired.push((l.source.clone(), l.remaining, l.matured));
-                l.remaining = 0;
-            }
-        }
+        let expired = self.lots_mut().expire_until(x, inactivity);
         for (source, points, was_matured) in expired {
             let from = if was_matured {
                 Acc::Available
@@ -225,8 +191,6 @@ impl Member {
 
     /// Finishes with a member that has nothing due at its clock: its emptied lots go.
     pub(crate) fn drop_empty_lots(&mut self) {
-        if self.lots.any_empty() {
-            self.lots_mut().drop_empty();
-        }
+        self.lots_mut().drop_spent();
     }
 }

@@ -242,7 +242,7 @@ impl Member {
         let matured = matures_at <= now;
         let seq = self.next_lot;
         self.next_lot += 1;
-        self.lots.insert(Lot {
+        self.lots_mut().insert(Lot {
             seq,
             source: source.clone(),
             origin,
@@ -279,18 +279,16 @@ impl Member {
         shortfall: Shortfall,
     ) -> Result<()> {
         let mut todo = points;
-        if let Some(l) = own.and_then(|seq| self.lots_mut().get_mut(seq)) {
-            let n = todo.min(l.remaining);
-            l.remaining -= n;
+        if let Some((n, matured)) = own.and_then(|seq| self.lots_mut().take_from(seq, todo)) {
             todo -= n;
-            let from = if l.matured {
+            let from = if matured {
                 Acc::Available
             } else {
                 Acc::Pending
             };
             j.post(self, now, from, Acc::Issued, n, reason)?;
         }
-        let from_lots = todo.min(self.lots.available().max(0));
+        let from_lots = todo.min(self.lots_available().max(0));
         if from_lots > 0 {
             self.lots_mut().take_fifo(from_lots);
         }
@@ -314,9 +312,17 @@ impl Member {
         Ok(())
     }
 
+    /// Points in matured lots: what the available account holds before the debt is taken
+    /// off it (SEMANTICS §10; checked against the lots in debug builds).
+    fn lots_available(&self) -> i64 {
+        let available = self.available.saturating_add(self.debt);
+        debug_assert_eq!(available, self.lots.available(), "member {}", self.id);
+        available
+    }
+
     /// Points pay the debt first as they become available.
     pub(crate) fn settle_debt(&mut self) {
-        if self.debt == 0 || !self.lots.any_available() {
+        if self.debt == 0 || self.lots_available() <= 0 {
             return;
         }
         let debt = self.debt;

@@ -4,6 +4,7 @@
 use crate::book::txn::Txn;
 use crate::error::{Error, Result};
 use crate::event::{Enroll, Forget};
+use crate::ids::EventId;
 use crate::instant::Instant;
 use crate::ledger::Acc;
 use crate::member::Member;
@@ -50,7 +51,10 @@ impl Txn<'_> {
         let j = &mut self.j;
         let m = self.book.open(self.p, j, &e.member, e.at)?;
         let now = m.clock;
-        m.save_holds();
+        let ids: Vec<EventId> = m.holds.keys().cloned().collect();
+        for id in &ids {
+            m.save_hold(id);
+        }
         let holds = std::mem::take(&mut m.holds);
         let mut total = 0i64;
         for (id, hold) in holds {

@@ -23,12 +23,7 @@ impl Member {
         hold: &Hold,
         now: Instant,
     ) -> Result<()> {
-        for (seq, n) in &hold.parts {
-            if let Some(l) = self.lots_mut().get_mut(*seq) {
-                l.held -= n;
-                l.remaining += n;
-            }
-        }
+        self.lots_mut().unhold(&hold.parts, true);
         j.post(
             self,
             now,
@@ -45,7 +40,7 @@ impl Member {
     }
 
     pub(crate) fn set_redemption_state(&mut self, id: &EventId, state: RedemptionState) {
-        self.save_redemptions();
+        self.save_redemption(id);
         if let Some(r) = self.redemptions.get_mut(id) {
             r.state = state;
         }
@@ -128,15 +123,11 @@ impl Txn<'_> {
         j.points = -r.cost;
         m.last_activity = m.last_activity.max(e.at);
         if e.hold {
-            for (seq, n) in &parts {
-                if let Some(l) = m.lots_mut().get_mut(*seq) {
-                    l.held += n;
-                }
-            }
+            m.lots_mut().hold(&parts);
             j.post(m, now, Acc::Available, Acc::Held, r.cost, Reason::Hold)?;
             j.explain(m, "hold", Some(r.id.clone()), Decimal::from(-r.cost));
             let minutes = Duration::minutes(i64::from(r.hold_minutes));
-            m.save_holds();
+            m.save_hold(&e.id);
             m.holds.insert(
                 e.id.clone(),
                 Hold {
@@ -163,7 +154,7 @@ impl Txn<'_> {
         } else {
             RedemptionState::Issued
         };
-        m.save_redemptions();
+        m.save_redemption(&e.id);
         m.redemptions.insert(
             e.id.clone(),
             Redemption {
@@ -193,14 +184,10 @@ impl Txn<'_> {
                 state: red.state.name().to_owned(),
             });
         };
-        m.save_holds();
+        m.save_hold(&e.redemption);
         m.holds.remove(&e.redemption);
         if confirm {
-            for (seq, n) in &hold.parts {
-                if let Some(l) = m.lots_mut().get_mut(*seq) {
-                    l.held -= n;
-                }
-            }
+            m.lots_mut().unhold(&hold.parts, false);
             j.post(
                 m,
                 now,

@@ -196,7 +196,10 @@ impl Member {
     /// The TierAtRisk notice instant of the current window, if the program asks for one.
     pub(crate) fn at_risk_notice(&self, p: &Program) -> Option<(Instant, Instant)> {
         p.spec().tiers.as_ref()?.at_risk_days?;
-        if rolling_days(p).is_some() || self.at_risk_window == Some(self.tier_window) {
+        // A window beyond the range of `at_risk_window` (only a crafted snapshot has one) gets
+        // no notice: it could not be marked as raised.
+        let window = i32::try_from(self.tier_window).ok()?;
+        if rolling_days(p).is_some() || self.at_risk_window == Some(window) {
             return None;
         }
         let (end, notice) = self.window_end(p);
@@ -244,7 +247,7 @@ impl Member {
         at: Instant,
         end: Instant,
     ) {
-        self.at_risk_window = Some(self.tier_window);
+        self.at_risk_window = i32::try_from(self.tier_window).ok();
         let cur = self
             .metric
             .get(&self.tier_window)

@@ -70,11 +70,7 @@ impl Txn<'_> {
         }
         let parts = from.lots_mut().take_fifo(e.points);
         for (seq, n) in parts {
-            let expires_at = from
-                .lots
-                .iter()
-                .find(|l| l.seq == seq)
-                .and_then(|l| l.expires_at);
+            let expires_at = from.lots.get(seq).and_then(|l| l.expires_at);
             let lot = Lot {
                 seq: to.next_lot,
                 source: e.id.clone(),
@@ -88,7 +84,7 @@ impl Txn<'_> {
                 expires_at,
             };
             to.next_lot += 1;
-            to.lots.insert(lot);
+            to.lots_mut().insert(lot);
         }
         j.post_between(from, to, now, e.points)?;
         j.points = -e.points;

@@ -1,130 +1,212 @@
 //! A map kept as a vector sorted by key, for a member's small maps (the tier metric per window
 //! or day, cap usage per rule and period, holds and redemptions): a `BTreeMap`'s first node
 //! takes about 280 bytes for a single metric entry, over a kilobyte for a redemption, and most
-//! members hold one or two (`benches/RESULTS.md`). Written and
-//! read as a map, so a snapshot is the same as with a `BTreeMap`.
-
+//! members hold one or two (`benches/RESULTS.md`). A map that grows past [`LARGE`] entries (a
+//! busy member's redemptions) becomes a `BTreeMap`, so that an insertion does not move them
+//! all. Written and read as a map, so a snapshot is the same as with a `BTreeMap`.
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 
-/// A small ordered map: keys unique and ascending. Lookups are binary searches; an insertion
-/// moves the entries after it and grows the allocation by one entry only.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct VecMap<K, V>(Vec<(K, V)>);
+/// Entries a map holds in a vector; one more, and it becomes a tree.
+const LARGE: usize = 64;
+
+/// An ordered map: keys unique and ascending. While small, lookups are binary searches and an
+/// insertion moves the entries after it and grows the allocation by one entry only.
+#[derive(Clone, Debug)]
+pub(crate) enum VecMap<K, V> {
+    Small(Vec<(K, V)>),
+    // Boxed so that the map takes a vector's 24 bytes (a member holds four), not 32.
+    #[allow(clippy::box_collection)]
+    Large(Box<BTreeMap<K, V>>),
+}
 
 impl<K, V> Default for VecMap<K, V> {
     fn default() -> Self {
-        VecMap(Vec::new())
+        VecMap::Small(Vec::new())
     }
 }
 
-impl<K: Ord, V> VecMap<K, V> {
-    fn find<Q: Ord + ?Sized>(&self, key: &Q) -> Result<usize, usize>
-    where
-        K: std::borrow::Borrow<Q>,
-    {
-        self.0.binary_search_by(|(k, _)| k.borrow().cmp(key))
-    }
+/// One of two iterators over the same items.
+pub(crate) enum Either<A, B> {
+    Small(A),
+    Large(B),
+}
 
+impl<T, A: Iterator<Item = T>, B: Iterator<Item = T>> Iterator for Either<A, B> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        match self {
+            Either::Small(a) => a.next(),
+            Either::Large(b) => b.next(),
+        }
+    }
+}
+
+fn find<K: std::borrow::Borrow<Q>, V, Q: Ord + ?Sized>(
+    v: &[(K, V)],
+    key: &Q,
+) -> Result<usize, usize> {
+    v.binary_search_by(|(k, _)| k.borrow().cmp(key))
+}
+
+impl<K: Ord, V> VecMap<K, V> {
     pub fn get<Q: Ord + ?Sized>(&self, key: &Q) -> Option<&V>
     where
         K: std::borrow::Borrow<Q>,
     {
-        let i = self.find(key).ok()?;
-        self.0.get(i).map(|(_, v)| v)
+        match self {
+            VecMap::Small(v) => v.get(find(v, key).ok()?).map(|(_, x)| x),
+            VecMap::Large(t) => t.get(key),
+        }
     }
 
     pub fn get_mut<Q: Ord + ?Sized>(&mut self, key: &Q) -> Option<&mut V>
     where
         K: std::borrow::Borrow<Q>,
     {
-        let i = self.find(key).ok()?;
-        self.0.get_mut(i).map(|(_, v)| v)
+        match self {
+            VecMap::Small(v) => {
+                let i = find(v, key).ok()?;
+                v.get_mut(i).map(|(_, x)| x)
+            }
+            VecMap::Large(t) => t.get_mut(key),
+        }
     }
 
     pub fn contains_key<Q: Ord + ?Sized>(&self, key: &Q) -> bool
     where
         K: std::borrow::Borrow<Q>,
     {
-        self.find(key).is_ok()
+        self.get(key).is_some()
+    }
+
+    /// Makes room for one more entry: a small map that is full becomes a tree.
+    fn grow(&mut self) {
+        if let VecMap::Small(v) = self {
+            if v.len() >= LARGE {
+                *self = VecMap::Large(Box::new(std::mem::take(v).into_iter().collect()));
+            }
+        }
     }
 
     /// The value of `key`, inserted with `value()` first if missing.
     pub fn or_insert_with(&mut self, key: K, value: impl FnOnce() -> V) -> &mut V {
-        let i = match self.find(&key) {
-            Ok(i) => i,
-            Err(i) => {
-                self.0.reserve_exact(1);
-                self.0.insert(i, (key, value()));
-                i
+        if !self.contains_key(&key) {
+            self.grow();
+        }
+        match self {
+            VecMap::Small(v) => {
+                let i = match find(v, &key) {
+                    Ok(i) => i,
+                    Err(i) => {
+                        v.reserve_exact(1);
+                        v.insert(i, (key, value()));
+                        i
+                    }
+                };
+                // `i` is the entry found or just inserted.
+                &mut v[i].1
             }
-        };
-        // `i` is the entry found or just inserted.
-        &mut self.0[i].1
+            VecMap::Large(t) => t.entry(key).or_insert_with(value),
+        }
     }
 
     /// Sets `key` to `value`, returning the value it had.
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
-        match self.find(&key) {
-            Ok(i) => self.0.get_mut(i).map(|(_, v)| std::mem::replace(v, value)),
-            Err(i) => {
-                self.0.reserve_exact(1);
-                self.0.insert(i, (key, value));
-                None
+        if let Some(old) = self.get_mut(&key) {
+            return Some(std::mem::replace(old, value));
+        }
+        self.grow();
+        match self {
+            VecMap::Small(v) => {
+                let i = find(v, &key).unwrap_or_else(|i| i);
+                v.reserve_exact(1);
+                v.insert(i, (key, value));
+            }
+            VecMap::Large(t) => {
+                t.insert(key, value);
             }
         }
+        None
     }
 
     pub fn remove<Q: Ord + ?Sized>(&mut self, key: &Q) -> Option<V>
     where
         K: std::borrow::Borrow<Q>,
     {
-        let i = self.find(key).ok()?;
-        Some(self.0.remove(i).1)
+        match self {
+            VecMap::Small(v) => {
+                let i = find(v, key).ok()?;
+                Some(v.remove(i).1)
+            }
+            VecMap::Large(t) => t.remove(key),
+        }
     }
 
     /// Entries with keys in `range`, ascending.
     pub fn range(&self, range: RangeInclusive<K>) -> impl Iterator<Item = (&K, &V)> {
-        let start = self.find(range.start()).unwrap_or_else(|i| i);
-        self.0
-            .get(start..)
-            .unwrap_or_default()
-            .iter()
-            .take_while(move |(k, _)| k <= range.end())
-            .map(|(k, v)| (k, v))
+        match self {
+            VecMap::Small(v) => {
+                let start = find(v, range.start()).unwrap_or_else(|i| i);
+                Either::Small(
+                    v.get(start..)
+                        .unwrap_or_default()
+                        .iter()
+                        .take_while(move |(k, _)| k <= range.end())
+                        .map(|(k, v)| (k, v)),
+                )
+            }
+            VecMap::Large(t) => Either::Large(t.range(range)),
+        }
     }
 
     /// Entries, ascending.
     pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
-        self.0.iter().map(|(k, v)| (k, v))
+        match self {
+            VecMap::Small(v) => Either::Small(v.iter().map(|(k, v)| (k, v))),
+            VecMap::Large(t) => Either::Large(t.iter()),
+        }
     }
 
     pub fn values(&self) -> impl Iterator<Item = &V> {
-        self.0.iter().map(|(_, v)| v)
+        self.iter().map(|(_, v)| v)
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &K> {
-        self.0.iter().map(|(k, _)| k)
+        self.iter().map(|(k, _)| k)
     }
 
     #[cfg(test)]
     pub fn len(&self) -> usize {
-        self.0.len()
+        match self {
+            VecMap::Small(v) => v.len(),
+            VecMap::Large(t) => t.len(),
+        }
+    }
+}
+
+/// Equal when they hold the same entries, whichever form each has.
+impl<K: Ord, V: PartialEq> PartialEq for VecMap<K, V> {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
     }
 }
 
 impl<K, V> IntoIterator for VecMap<K, V> {
     type Item = (K, V);
-    type IntoIter = std::vec::IntoIter<(K, V)>;
+    type IntoIter = Either<std::vec::IntoIter<(K, V)>, std::collections::btree_map::IntoIter<K, V>>;
     fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter()
+        match self {
+            VecMap::Small(v) => Either::Small(v.into_iter()),
+            VecMap::Large(t) => Either::Large(t.into_iter()),
+        }
     }
 }
 
-impl<K: Serialize, V: Serialize> Serialize for VecMap<K, V> {
+impl<K: Ord + Serialize, V: Serialize> Serialize for VecMap<K, V> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+        s.collect_map(self.iter())
     }
 }
 
@@ -132,9 +214,16 @@ impl<K: Serialize, V: Serialize> Serialize for VecMap<K, V> {
 impl<'de, K: Ord + Deserialize<'de>, V: Deserialize<'de>> Deserialize<'de> for VecMap<K, V> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let map = BTreeMap::<K, V>::deserialize(d)?;
-        Ok(VecMap(map.into_iter().collect()))
+        Ok(if map.len() > LARGE {
+            VecMap::Large(Box::new(map))
+        } else {
+            VecMap::Small(map.into_iter().collect())
+        })
     }
 }
+
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<VecMap<u64, u64>>() == 24);
 
 #[cfg(test)]
 mod tests {
@@ -146,9 +235,11 @@ mod tests {
         let mut v: VecMap<i64, i64> = VecMap::default();
         let mut b: BTreeMap<i64, i64> = BTreeMap::new();
         let mut x: i64 = 7;
-        for step in 0..2000 {
+        for step in 0..4000 {
             x = (x * 1_103_515_245 + 12_345) % 2_147_483_648;
-            let key = x % 40 - 20;
+            // Keys from a range that grows past a small map's size after the first half.
+            let spread = if step < 2000 { 40 } else { 400 };
+            let key = x % spread - 20;
             match step % 4 {
                 0 => assert_eq!(v.insert(key, step), b.insert(key, step)),
                 1 => assert_eq!(v.remove(&key), b.remove(&key)),
@@ -165,6 +256,7 @@ mod tests {
             assert_eq!(v.contains_key(&(key + 1)), b.contains_key(&(key + 1)));
             assert_eq!(v.len(), b.len());
         }
+        assert!(matches!(v, VecMap::Large(_)), "the map grew into a tree");
         assert_eq!(v.iter().collect::<Vec<_>>(), b.iter().collect::<Vec<_>>());
         let json = serde_json::to_string(&v).unwrap_or_default();
         assert_eq!(json, serde_json::to_string(&b).unwrap_or_default());

@@ -126,6 +126,12 @@ fn member() -> impl Strategy<Value = u8> {
 }
 
 fn op() -> impl Strategy<Value = Op> {
+    op_of(member().boxed())
+}
+
+/// Operations whose member (the one who purchases, redeems, transfers…) comes from `member`.
+fn op_of(member: BoxedStrategy<u8>) -> impl Strategy<Value = Op> {
+    let member = move || member.clone();
     prop_oneof![
         2 => (member(), proptest::option::of((1u32..13, 1u32..30)), proptest::option::of(member()))
             .prop_map(|(m, birthday, referrer)| Op::Enroll { m, birthday, referrer }),
@@ -139,7 +145,7 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(m, redemption, confirm)| Op::Settle { m, redemption, confirm }),
         1 => (member(), -300i64..300, any::<bool>())
             .prop_map(|(m, points, allow_negative)| Op::Adjust { m, points, allow_negative }),
-        1 => (member(), member(), -5i64..200).prop_map(|(m, to, points)| Op::Transfer { m, to, points }),
+        1 => (member(), self::member(), -5i64..200).prop_map(|(m, to, points)| Op::Transfer { m, to, points }),
         1 => Just(Op::Advance),
         1 => (3u8..5).prop_map(|m| Op::Forget { m }),
         1 => (0usize..100).prop_map(|index| Op::Resend { index }),
@@ -148,8 +154,12 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 fn step() -> impl Strategy<Value = Step> {
+    step_of(op())
+}
+
+fn step_of(op: impl Strategy<Value = Op>) -> impl Strategy<Value = Step> {
     (
-        op(),
+        op,
         prop_oneof![3 => 0u32..120, 2 => 0u32..(60 * 24 * 3), 1 => 0u32..(60 * 24 * 120)],
         prop_oneof![12 => Just(0u32), 1 => 0u32..(60 * 24 * 9)],
     )
@@ -427,6 +437,34 @@ fn run(program: Program, events: &[String]) -> Result<Run, TestCaseError> {
 
 fn steps() -> impl Strategy<Value = (u8, Vec<Step>)> {
     (0u8..4, proptest::collection::vec(step(), 1..60))
+}
+
+/// Long streams of one member's events: hundreds of lots, holds and redemptions, past the
+/// sizes at which its lots and maps change how they are kept.
+fn busy_steps() -> impl Strategy<Value = (u8, Vec<Step>)> {
+    let op = op_of(Just(0u8).boxed()).prop_filter("m0 stays enrolled", |op| {
+        !matches!(op, Op::Forget { .. } | Op::Enroll { .. })
+    });
+    (0u8..4, proptest::collection::vec(step_of(op), 300..700))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse::<u32>().ok()).map_or(16, |c| (c / 100).max(1)),
+        max_shrink_iters: 200,
+        .. ProptestConfig::default()
+    })]
+
+    /// A member with hundreds of events keeps every invariant after each, and replays the
+    /// same way twice.
+    #[test]
+    fn a_busy_member_keeps_the_invariants((variant, steps) in busy_steps()) {
+        let events = events(&steps);
+        let first = run(program(variant), &events)?;
+        let second = run(program(variant), &events)?;
+        prop_assert_eq!(&first.outcomes, &second.outcomes);
+        prop_assert_eq!(&first.digests, &second.digests);
+    }
 }
 
 proptest! {

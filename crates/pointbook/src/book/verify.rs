@@ -71,7 +71,11 @@ impl Book {
                     return Err(format!("member {id}: a hold's parts do not add up"));
                 }
             }
-            if m.lots.windows(2).any(|w| w[0].fifo_key() > w[1].fifo_key()) {
+            if m.lots
+                .iter()
+                .zip(m.lots.iter().skip(1))
+                .any(|(a, b)| a.fifo_key() > b.fifo_key())
+            {
                 return Err(format!("member {id}: lots out of FIFO order"));
             }
             for r in m.redemptions.values().filter(|r| r.state.counts()) {

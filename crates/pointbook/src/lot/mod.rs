@@ -15,6 +15,10 @@ use crate::program::{ExpiryPolicy, Program};
 use serde::{Deserialize, Serialize};
 
 pub(crate) use changes::{LotLog, LotsMut};
+
+/// A member with this many lots keeps an index of them ([`Lots`]).
+const SMALL: usize = 64;
+
 pub(crate) use lots::Lots;
 
 /// A lot: the points of one credit, with its own maturation and expiry.

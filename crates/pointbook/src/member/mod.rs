@@ -55,7 +55,7 @@ pub(crate) struct Member {
     /// Last purchase or redemption (or enrollment), for inactivity expiry.
     pub last_activity: Instant,
     /// Window for which a TierAtRisk notice was raised.
-    pub at_risk_window: Option<i64>,
+    pub at_risk_window: Option<i32>,
     /// Remembered instants of the current window (derived; not state).
     #[serde(skip)]
     pub window_end: WindowEnd,
@@ -112,24 +112,25 @@ impl Member {
 /// The end of a member's calendar or anniversary tier window and the instant of its
 /// TierAtRisk notice, remembered for the window they were computed for: each is a time-zone
 /// conversion, and a member's catch-up asks for them several times per event. Both are local
-/// midnights, so whole seconds are exact; an instant that is not is not remembered. Not part
-/// of the member's state: never written, and equal whatever it holds.
+/// midnights, so whole seconds are exact; an instant that is not, or a window or notice too
+/// far out for the compact form, is not remembered. Not part of the member's state: never
+/// written, and equal whatever it holds.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct WindowEnd {
-    /// The tier window remembered (`i64::MIN`: none).
-    window: i64,
-    /// Its end, in seconds since the epoch.
+    /// The end, in seconds since the epoch.
     end: i64,
-    /// Its notice, in seconds since the epoch (`i64::MIN`: the program has none).
-    notice: i64,
+    /// The tier window remembered (`i32::MIN`: none).
+    window: i32,
+    /// Seconds from the notice to the end (`i32::MIN`: the program has none).
+    notice_before: i32,
 }
 
 impl Default for WindowEnd {
     fn default() -> Self {
         WindowEnd {
-            window: i64::MIN,
             end: 0,
-            notice: i64::MIN,
+            window: i32::MIN,
+            notice_before: i32::MIN,
         }
     }
 }
@@ -137,25 +138,38 @@ impl Default for WindowEnd {
 impl WindowEnd {
     /// The end and notice remembered for `window`.
     pub fn of(&self, window: i64) -> Option<(Instant, Option<Instant>)> {
-        if self.window != window || window == i64::MIN {
+        if self.window == i32::MIN || i64::from(self.window) != window {
             return None;
         }
         let end = Instant::from_timestamp(self.end, 0)?;
-        let notice = match self.notice {
-            i64::MIN => None,
-            secs => Some(Instant::from_timestamp(secs, 0)?),
+        let notice = match self.notice_before {
+            i32::MIN => None,
+            before => Some(Instant::from_timestamp(self.end - i64::from(before), 0)?),
         };
         Some((end, notice))
     }
 
-    /// Remembers the end and notice of `window` (if they are whole seconds).
+    /// Remembers the end and notice of `window` (if they are whole seconds and fit).
     pub fn remember(&mut self, window: i64, end: Instant, notice: Option<Instant>) {
         let whole = |t: Instant| t.timestamp_subsec_nanos() == 0;
-        if whole(end) && notice.is_none_or(whole) {
+        if !whole(end) || !notice.is_none_or(whole) {
+            return;
+        }
+        let Ok(window) = i32::try_from(window) else {
+            return;
+        };
+        let notice_before = match notice {
+            None => i32::MIN,
+            Some(n) => match i32::try_from(end.timestamp() - n.timestamp()) {
+                Ok(before) if before != i32::MIN => before,
+                _ => return,
+            },
+        };
+        if window != i32::MIN {
             *self = WindowEnd {
-                window,
                 end: end.timestamp(),
-                notice: notice.map_or(i64::MIN, |n| n.timestamp()),
+                window,
+                notice_before,
             };
         }
     }
@@ -171,26 +185,47 @@ impl PartialEq for WindowEnd {
 /// birthday, a tier boundary or notice), as its last catch-up found it, so that an `advance`
 /// need not look into every member. It may be earlier than the truth (a lot emptied since),
 /// never later: an event's first touch of a member forgets it, and the catch-up that ends
-/// every event finds it again. Kept in whole seconds, rounded down (earlier, never later).
-/// Not part of the member's state: never written, and equal whatever it holds.
+/// every event finds it again. Kept in whole minutes since 1900 (rounded down: earlier, never
+/// later), which covers the instants an event may carry; one outside is not remembered. Not
+/// part of the member's state: never written, and equal whatever it holds.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct NextDue(i64);
+pub(crate) struct NextDue(u32);
+
+/// 1900-01-01T00:00:00Z, in seconds since the epoch.
+const NEXT_DUE_BASE: i64 = -2_208_988_800;
 
 impl NextDue {
     /// Not known: look ([`Member::next_due`]).
-    pub const UNKNOWN: NextDue = NextDue(i64::MIN);
+    pub const UNKNOWN: NextDue = NextDue(0);
+    /// Nothing due at all.
+    const NEVER: NextDue = NextDue(u32::MAX);
 
     /// Nothing due before `due` (`None`: nothing due at all).
     pub fn known(due: Option<Instant>) -> NextDue {
-        NextDue(due.map_or(i64::MAX, |t| t.timestamp()))
+        let Some(t) = due else {
+            return NextDue::NEVER;
+        };
+        let minute = (t.timestamp() - NEXT_DUE_BASE).div_euclid(60);
+        match u32::try_from(minute + 1) {
+            Ok(m) if m != u32::MAX => NextDue(m),
+            _ => NextDue::UNKNOWN,
+        }
+    }
+
+    /// The instant remembered, in seconds since the epoch (`None`: unknown or never).
+    fn seconds(self) -> Option<i64> {
+        match self.0 {
+            0 | u32::MAX => None,
+            m => Some((i64::from(m) - 1) * 60 + NEXT_DUE_BASE),
+        }
     }
 
     /// Whether something may be due at or before `at` (`None`: not known).
     pub fn by(self, at: Instant) -> Option<bool> {
         match self.0 {
-            i64::MIN => None,
-            i64::MAX => Some(false),
-            secs => Some(secs <= at.timestamp()),
+            0 => None,
+            u32::MAX => Some(false),
+            _ => self.seconds().map(|s| s <= at.timestamp()),
         }
     }
 
@@ -198,9 +233,9 @@ impl NextDue {
     #[cfg(debug_assertions)]
     pub fn not_later_than(self, due: Option<Instant>) -> bool {
         match (self.0, due) {
-            (i64::MIN, _) | (_, None) => true,
-            (i64::MAX, Some(_)) => false,
-            (secs, Some(d)) => secs <= d.timestamp(),
+            (0, _) | (_, None) => true,
+            (u32::MAX, Some(_)) => false,
+            (_, Some(d)) => self.seconds().is_some_and(|s| s <= d.timestamp()),
         }
     }
 }

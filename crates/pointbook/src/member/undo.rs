@@ -3,11 +3,11 @@
 //! An event changes the members it touches where they are in the book. Before a change, each
 //! member remembers in its [`UndoLog`] what the change overwrites: its scalar fields as they
 //! were (all of them, once, when the event first touches it), the old value of each tier-metric
-//! and cap entry it changes, the length of its tier history (which only grows), and a copy of
-//! its lots, holds, redemptions or personal data only when one of them is changed in place.
-//! The lots an event adds need no copy: they are the ones numbered from the member's
-//! `next_lot` as it was. If the event is rejected, every touched member is put back from its
-//! log, byte for byte; if it succeeds, the logs are dropped.
+//! and cap entry it changes, the length of its tier history (which only grows), each lot as it
+//! was before it changed, was added or was dropped ([`crate::lot::LotLog`]), the old value of
+//! each hold and redemption it changes, and a copy of its personal data if erased. If the
+//! event is rejected, every touched member is put back from its log, byte for byte; if it
+//! succeeds, the logs are dropped.
 //!
 //! This replaced copying every touched member and swapping the copies in on success: each copy
 //! allocated the member, its lots and its five maps, and freed the member it replaced, for
@@ -21,7 +21,7 @@
 use super::{Member, NextDue, WindowEnd};
 use crate::ids::{EventId, MemberId};
 use crate::instant::Instant;
-use crate::lot::{Lot, Lots};
+use crate::lot::{LotLog, LotsMut};
 use crate::reward::{Hold, Redemption};
 use crate::vec_map::VecMap;
 use chrono::NaiveDate;
@@ -50,11 +50,11 @@ impl PartialEq for UndoLog {
 #[derive(Clone, Debug)]
 struct Undo {
     scalars: Scalars,
-    lots: Option<Vec<Lot>>,
-    holds: Option<VecMap<EventId, Hold>>,
-    redemptions: Option<VecMap<EventId, Redemption>>,
-    metric: Entries<i64>,
-    caps: Entries<String>,
+    lots: LotLog,
+    holds: Entries<EventId, Hold>,
+    redemptions: Entries<EventId, Redemption>,
+    metric: Entries<i64, Decimal>,
+    caps: Entries<String, Decimal>,
     personal: Option<Personal>,
     /// The member as it was (debug builds: checked against the log at commit).
     #[cfg(debug_assertions)]
@@ -78,7 +78,7 @@ struct Scalars {
     tier_changes: usize,
     next_birthday: Option<Instant>,
     last_activity: Instant,
-    at_risk_window: Option<i64>,
+    at_risk_window: Option<i32>,
     window_end: WindowEnd,
     due: NextDue,
 }
@@ -101,10 +101,10 @@ impl Scalars {
             pending,
             held,
             debt,
-            lots: _, // lots_mut, or added from next_lot
+            lots: _, // lots_mut
             next_lot,
-            holds: _,       // save_holds
-            redemptions: _, // save_redemptions
+            holds: _,       // save_hold
+            redemptions: _, // save_redemption
             tier,
             tier_window,
             tier_history,
@@ -167,25 +167,25 @@ struct Personal {
     attributes: BTreeMap<String, String>,
 }
 
-/// The old values of the entries changed in a map of decimals.
+/// The old values of the entries changed in a map.
 #[derive(Clone, Debug)]
-struct Entries<K> {
-    old: Vec<(K, Option<Decimal>)>,
+struct Entries<K, V> {
+    old: Vec<(K, Option<V>)>,
 }
 
-impl<K> Default for Entries<K> {
+impl<K, V> Default for Entries<K, V> {
     fn default() -> Self {
         Entries { old: Vec::new() }
     }
 }
 
-impl<K: Ord + Clone> Entries<K> {
-    fn save(&mut self, map: &VecMap<K, Decimal>, key: &K) {
-        self.old.push((key.clone(), map.get(key).copied()));
+impl<K: Ord + Clone, V: Clone> Entries<K, V> {
+    fn save(&mut self, map: &VecMap<K, V>, key: &K) {
+        self.old.push((key.clone(), map.get(key).cloned()));
     }
 
     /// The oldest value of each entry is put back last.
-    fn restore(self, map: &mut VecMap<K, Decimal>) {
+    fn restore(self, map: &mut VecMap<K, V>) {
         for (key, value) in self.old.into_iter().rev() {
             match value {
                 Some(v) => map.insert(key, v),
@@ -204,9 +204,9 @@ impl Member {
         }
         self.undo.0 = Some(Box::new(Undo {
             scalars: Scalars::of(self),
-            lots: None,
-            holds: None,
-            redemptions: None,
+            lots: LotLog::default(),
+            holds: Entries::default(),
+            redemptions: Entries::default(),
             metric: Entries::default(),
             caps: Entries::default(),
             personal: None,
@@ -216,31 +216,22 @@ impl Member {
         true
     }
 
-    /// The open lots, for changing them in place (copied into the log first).
-    pub fn lots_mut(&mut self) -> &mut Lots {
-        if let Some(u) = &mut self.undo.0 {
-            if u.lots.is_none() {
-                u.lots = Some(self.lots.0.clone());
-            }
-        }
-        &mut self.lots
+    /// The open lots, for changing them (each change logged).
+    pub fn lots_mut(&mut self) -> LotsMut<'_> {
+        LotsMut::new(&mut self.lots, self.undo.0.as_mut().map(|u| &mut u.lots))
     }
 
-    /// Before a change to the holds.
-    pub fn save_holds(&mut self) {
+    /// Before a change to the hold of redemption `id`.
+    pub fn save_hold(&mut self, id: &EventId) {
         if let Some(u) = &mut self.undo.0 {
-            if u.holds.is_none() {
-                u.holds = Some(self.holds.clone());
-            }
+            u.holds.save(&self.holds, id);
         }
     }
 
-    /// Before a change to the redemptions.
-    pub fn save_redemptions(&mut self) {
+    /// Before a change to redemption `id`.
+    pub fn save_redemption(&mut self, id: &EventId) {
         if let Some(u) = &mut self.undo.0 {
-            if u.redemptions.is_none() {
-                u.redemptions = Some(self.redemptions.clone());
-            }
+            u.redemptions.save(&self.redemptions, id);
         }
     }
 
@@ -329,17 +320,9 @@ impl Member {
             personal,
             ..
         } = undo;
-        if let Some(lots) = lots {
-            self.lots.0 = lots;
-        }
-        // Lots the event added: numbered from `next_lot` as it was.
-        self.lots.0.retain(|l| l.seq < scalars.next_lot);
-        if let Some(holds) = holds {
-            self.holds = holds;
-        }
-        if let Some(redemptions) = redemptions {
-            self.redemptions = redemptions;
-        }
+        lots.undo(&mut self.lots);
+        holds.restore(&mut self.holds);
+        redemptions.restore(&mut self.redemptions);
         metric.restore(&mut self.metric);
         caps.restore(&mut self.caps);
         if let Some(p) = personal {
