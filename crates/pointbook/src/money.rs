@@ -2,7 +2,6 @@
 
 use rust_decimal::Decimal;
 use serde::{de, Deserialize, Deserializer, Serializer};
-use std::str::FromStr;
 
 /// Minor units (decimal places) of an ISO 4217 currency code. Codes not listed have 2.
 pub fn minor_units(currency: &str) -> u32 {
@@ -177,13 +176,32 @@ pub mod opt_lenient_decimal {
     }
 }
 
-/// Parses a decimal exactly (`"4.75"`), with a message that quotes the input.
+/// Parses a decimal exactly (`"4.75"`), with a message that quotes the input. A value that
+/// cannot be held exactly (more than 28 decimal places that are not all zeros, or too large)
+/// is an error, never rounded: `"4.750000000000000000000000000001"` is not 4.75.
 pub fn parse_decimal(text: &str) -> Result<Decimal, String> {
     let t = text.trim();
     if t.is_empty() || t != text || t.contains(['e', 'E', '_']) {
         return Err(format!("not a decimal: \"{text}\""));
     }
-    Decimal::from_str_exact(t)
-        .or_else(|_| Decimal::from_str(t))
-        .map_err(|_| format!("not a decimal: \"{text}\""))
+    if let Ok(d) = Decimal::from_str_exact(t) {
+        return Ok(d);
+    }
+    // Trailing zeros past the 28 places a decimal holds change nothing: drop them and retry.
+    let digits = t.trim_start_matches(['-', '+']);
+    let well_formed = !digits.is_empty()
+        && digits.bytes().filter(|b| *b == b'.').count() <= 1
+        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    if well_formed {
+        if let Some(short) = t.contains('.').then(|| t.trim_end_matches('0')) {
+            let short = short.strip_suffix('.').unwrap_or(short);
+            if let Ok(d) = Decimal::from_str_exact(short) {
+                return Ok(d);
+            }
+        }
+        return Err(format!(
+            "\"{text}\" cannot be held exactly (at most 28 decimal places and 29 digits)"
+        ));
+    }
+    Err(format!("not a decimal: \"{text}\""))
 }

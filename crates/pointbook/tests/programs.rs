@@ -52,6 +52,28 @@ fn bad_decimal_names_the_field() {
     );
 }
 
+/// Issue 18, item 1: a 29-place `base_rate` loaded as 1 and a 30-place `point_value` was
+/// accepted rounded; both are refused, naming the field.
+#[test]
+fn program_decimals_beyond_28_places_are_refused() {
+    let e = error(&MINIMAL.replace(
+        "base_rate = 1",
+        "base_rate = \"1.00000000000000000000000000001\"",
+    ));
+    assert_eq!(
+        e,
+        "earning.base_rate: \"1.00000000000000000000000000001\" cannot be held exactly (at most 28 decimal places and 29 digits)"
+    );
+    let e = error(&MINIMAL.replace(
+        "point_value = \"0.01\"",
+        "point_value = \"0.010000000000000000000000000001\"",
+    ));
+    assert!(
+        e.starts_with("point_value: \"0.010000000000000000000000000001\" cannot be held exactly"),
+        "{e}"
+    );
+}
+
 #[test]
 fn floats_are_refused_for_decimals() {
     let e = error(&MINIMAL.replace("point_value = \"0.01\"", "point_value = 0.01"));

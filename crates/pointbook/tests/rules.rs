@@ -46,6 +46,36 @@ fn amounts_with_too_many_decimals_name_the_line() {
     assert_eq!(e.code(), "invalid_event");
 }
 
+/// Issue 18, item 1: an amount with more places than a decimal holds (28) is refused, where it
+/// was rounded: both of these were credited as 4.75. Zeros past the 28th place change nothing,
+/// so an amount written with them is exact and accepted.
+#[test]
+fn amounts_beyond_28_places_are_refused_not_rounded() {
+    let purchase = |id: &str, amount: &str| {
+        format!(
+            r#"{{"type":"purchase","id":"{id}","member":"m1","at":"2026-03-14T13:30:00Z","lines":[{{"sku":"A","category":"coffee","amount":"{amount}"}}]}}"#
+        )
+    };
+    for amount in [
+        "4.750000000000000000000000000001",
+        "4.749999999999999999999999999999",
+        "79228162514264337593543950336",
+    ] {
+        let e = Event::from_json(&purchase("p1", amount)).unwrap_err();
+        assert_eq!(e.code(), "invalid_event");
+        assert!(
+            e.to_string()
+                .contains(&format!("\"{amount}\" cannot be held exactly")),
+            "{e}"
+        );
+    }
+    let mut b = book();
+    enroll(&mut b, "e1", "m1", "2026-01-10T15:00:00Z");
+    let zeros = ok(&mut b, &purchase("p1", "4.750000000000000000000000000000"));
+    let plain = ok(&mut b, &purchase("p2", "4.75"));
+    assert_eq!(zeros.points, plain.points);
+}
+
 #[test]
 fn malformed_events_are_typed_errors() {
     let cases = [
