@@ -102,10 +102,16 @@ pub(crate) enum Prior<'a> {
 }
 
 impl Applied {
-    /// What is known of `key`, for an event of `content`.
-    pub fn prior(&self, key: IdKey, content: u64) -> Option<Prior<'_>> {
+    /// What is known of `key`, for an event of `content` (or of `legacy()`, the fingerprint
+    /// an older book may have kept for the same event).
+    pub fn prior(
+        &self,
+        key: IdKey,
+        content: u64,
+        legacy: impl FnOnce() -> u64,
+    ) -> Option<Prior<'_>> {
         let seen = *self.seen.get(&key)?;
-        if seen.content != content {
+        if seen.content != content && seen.content != legacy() {
             return Some(Prior::Conflict);
         }
         let outcome = self

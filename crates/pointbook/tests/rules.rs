@@ -863,6 +863,8 @@ fn without_checksum(v2: &str) -> String {
 
 /// Snapshots of versions 1 and 2, as earlier builds wrote them, still restore to the book
 /// this build makes of the same history, and it goes on alike: a resend, a new purchase.
+/// (Their digests differ from this build's: they keep the fingerprints of events as written,
+/// this build of events by value.)
 #[test]
 fn version_1_and_2_snapshots_still_restore() {
     let mut b = book();
@@ -876,13 +878,19 @@ fn version_1_and_2_snapshots_still_restore() {
     let next = event(
         r#"{"type":"purchase","id":"later","member":"m1","at":"2027-07-02T10:00:00Z","lines":[{"sku":"LATTE","category":"coffee","amount":"4.75"}]}"#,
     );
+    let same = |x: &Book, y: &Book| {
+        assert_eq!(x.balances(), y.balances());
+        assert_eq!(x.totals(), y.totals());
+    };
     for old in [VERSION_2.to_owned(), v1.clone()] {
         let mut restored = Book::restore(bean_and_leaf(), old.as_bytes()).unwrap();
-        assert_eq!(restored.digest(), b.digest());
+        same(&restored, &b);
         let mut straight = b.clone();
         assert_eq!(restored.apply(&resend), straight.apply(&resend));
         assert_eq!(restored.apply(&next), straight.apply(&next));
-        assert_eq!(restored.digest(), straight.digest());
+        same(&restored, &straight);
+        let again = Book::restore(bean_and_leaf(), &restored.snapshot().unwrap()).unwrap();
+        assert_eq!(again.digest(), restored.digest());
     }
     let with_checksum = v1.replacen(",\"state\":", ",\"checksum\":\"00\",\"state\":", 1);
     assert_eq!(
@@ -905,6 +913,47 @@ fn version_1_and_2_snapshots_still_restore() {
             "{e}"
         );
     }
+}
+
+/// Issue 18, item 8: an event is identified by its values, so an amount written with more
+/// zeros (`"4.750"`, `"4.7500"`) is a resend of `"4.75"`, where it was an `IdConflict`; a
+/// different amount under the id still is one.
+#[test]
+fn an_amount_written_with_more_zeros_is_the_same_event() {
+    let purchase = |amount: &str| {
+        event(&format!(
+            r#"{{"type":"purchase","id":"p1","member":"m1","at":"2026-03-14T13:30:00Z","lines":[{{"sku":"LATTE","category":"coffee","amount":"{amount}"}}]}}"#
+        ))
+    };
+    let mut b = book();
+    enroll(&mut b, "e1", "m1", "2026-01-10T15:00:00Z");
+    let first = b.apply(&purchase("4.75")).unwrap();
+    for same in ["4.750", "4.7500", "4.750000000000000000000000000000"] {
+        let again = b.apply(&purchase(same)).unwrap();
+        assert!(again.duplicate, "{same}");
+        assert_eq!(again.points, first.points);
+    }
+    let e = b.apply(&purchase("4.76")).unwrap_err();
+    assert_eq!(e.code(), "id_conflict");
+}
+
+/// Books written before events were identified by value kept the fingerprint of the event as
+/// written: restored, they still know a resend written the same way (here `"100.00"`).
+#[test]
+fn a_book_from_before_decimals_by_value_still_knows_its_resends() {
+    let history = include_str!("../../../examples/events/bean-and-leaf.jsonl");
+    let line = history
+        .lines()
+        .find(|l| l.contains("\"amount\":\"100.00\""))
+        .unwrap();
+    let mut restored = Book::restore(bean_and_leaf(), VERSION_2.as_bytes()).unwrap();
+    let again = restored.apply(&event(line)).unwrap();
+    assert!(again.duplicate);
+    // Such a book kept the fingerprint of the text as written, not of the values: the same
+    // event written another way is, to it, another event under the id.
+    let by_value = line.replace("\"100.00\"", "\"100\"");
+    let e = restored.apply(&event(&by_value)).unwrap_err();
+    assert_eq!(e.code(), "id_conflict");
 }
 
 /// Every single-bit flip of a snapshot is refused: none restores as a different book.

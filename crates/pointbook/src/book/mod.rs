@@ -166,7 +166,8 @@ impl Book {
         content: u64,
         book_clock: Option<Instant>,
     ) -> Option<Result<Outcome>> {
-        let (seen, recorded) = match self.state.applied.prior(key, content)? {
+        let as_written = || content_as_written(event);
+        let (seen, recorded) = match self.state.applied.prior(key, content, as_written)? {
             Prior::Conflict => {
                 return Some(Err(Error::IdConflict {
                     event: event.id().to_string(),
@@ -476,10 +477,20 @@ pub(crate) fn merge_advance(parts: Vec<Outcome>) -> Option<Outcome> {
     Some(merged)
 }
 
-/// The fingerprint of an event's canonical JSON ([`applied::fingerprint`]).
+/// The fingerprint of an event's identity form ([`Event::write_identity`],
+/// [`applied::fingerprint`]).
 fn content_of(event: &Event) -> u64 {
     let mut json = Vec::with_capacity(512);
-    event.write_canonical(&mut json);
+    event.write_identity(&mut json);
+    applied::fingerprint(&Sha256::digest(&json))
+}
+
+/// The fingerprint books written before decimals were written by value kept for `event`: its
+/// canonical JSON as is. Asked for only when the fingerprint by value differs from the one
+/// kept, so that a resend of an event applied by such a book is still a resend.
+fn content_as_written(event: &Event) -> u64 {
+    let mut json = Vec::with_capacity(512);
+    event.write_identity_as_written(&mut json);
     applied::fingerprint(&Sha256::digest(&json))
 }
 

@@ -1,8 +1,9 @@
 //! The canonical JSON of an event: compact, fields in declaration order, `type` first,
 //! byte for byte what `serde_json` writes for [`Event`]'s `Serialize`. Every applied event is
-//! hashed through this text (idempotency), and going through serde's machinery, one small
-//! write at a time, was about a fifth of applying a purchase. This writes it straight into
-//! one buffer. A property test holds it to `serde_json`'s output.
+//! hashed through this text with its decimals written by value (idempotency: `"4.750"` and
+//! `"4.75"` are one amount), and going through serde's machinery, one small write at a time,
+//! was about a fifth of applying a purchase. This writes it straight into one buffer. A
+//! property test holds it to `serde_json`'s output.
 
 use super::{Event, Line, RefundLine};
 use crate::instant::Instant;
@@ -21,20 +22,35 @@ impl Event {
     /// ```
     pub fn to_json(&self) -> String {
         let mut json = Vec::with_capacity(256);
-        write_event(self, &mut json);
+        write_event(self, &mut json, Decimals::AsWritten);
         // Built from `str`s and ASCII only.
         String::from_utf8(json).unwrap_or_default()
     }
 
-    /// Writes the event's canonical form (what [`Event::to_json`] returns) after `out`'s bytes.
-    pub(crate) fn write_canonical(&self, out: &mut Vec<u8>) {
-        write_event(self, out);
+    /// Writes the form an event's identity is taken of (SEMANTICS §9, idempotency) after
+    /// `out`'s bytes: its canonical JSON with every decimal written by value (`"4.750"` as
+    /// `"4.75"`), so that two events differing only in how an amount is written are one event.
+    pub(crate) fn write_identity(&self, out: &mut Vec<u8>) {
+        write_event(self, out, Decimals::ByValue);
+    }
+
+    /// The identity form of books written before decimals were written by value: the
+    /// canonical JSON as is ([`Event::to_json`]).
+    pub(crate) fn write_identity_as_written(&self, out: &mut Vec<u8>) {
+        write_event(self, out, Decimals::AsWritten);
     }
 }
 
+/// How a decimal is written: as given (its scale kept), or by value (trailing zeros dropped).
+#[derive(Clone, Copy, PartialEq)]
+enum Decimals {
+    AsWritten,
+    ByValue,
+}
+
 /// Writes `e`'s canonical JSON at the end of `out`.
-fn write_event(e: &Event, out: &mut Vec<u8>) {
-    let mut w = Writer(out);
+fn write_event(e: &Event, out: &mut Vec<u8>, decimals: Decimals) {
+    let mut w = Writer(out, decimals);
     w.raw(b"{\"type\":\"");
     w.raw(e.kind().as_bytes());
     w.raw(b"\"");
@@ -120,7 +136,7 @@ fn write_event(e: &Event, out: &mut Vec<u8>) {
 }
 
 /// Appends JSON to a buffer.
-struct Writer<'a>(&'a mut Vec<u8>);
+struct Writer<'a>(&'a mut Vec<u8>, Decimals);
 
 impl Writer<'_> {
     fn raw(&mut self, bytes: &[u8]) {
@@ -153,7 +169,10 @@ impl Writer<'_> {
 
     fn decimal(&mut self, d: &Decimal) {
         self.raw(b"\"");
-        money::write_decimal_to(d, self.0);
+        match self.1 {
+            Decimals::AsWritten => money::write_decimal_to(d, self.0),
+            Decimals::ByValue => money::write_decimal_to(&d.normalize(), self.0),
+        }
         self.raw(b"\"");
     }
 
