@@ -956,6 +956,93 @@ fn a_book_from_before_decimals_by_value_still_knows_its_resends() {
     assert_eq!(e.code(), "id_conflict");
 }
 
+/// A snapshot whose state is changed by `edit` and sealed again with a matching checksum: what
+/// someone who knows the format can write.
+fn resealed(snapshot: &[u8], edit: impl Fn(&str) -> String) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let text = std::str::from_utf8(snapshot).unwrap();
+    let at = text.find(",\"state\":").unwrap();
+    let state = edit(&text[at + 9..text.len() - 1]);
+    assert_ne!(
+        state,
+        text[at + 9..text.len() - 1],
+        "the edit changed nothing"
+    );
+    let sum: String = Sha256::digest(state.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let head = &text[..at];
+    let c = head.find("\"checksum\":\"").unwrap() + 12;
+    format!("{}{sum}{},\"state\":{state}}}", &head[..c], &head[c + 64..]).into_bytes()
+}
+
+/// Issue 18, item 3: a snapshot sealed with a valid checksum but holding values the engine
+/// could never have written is refused, naming what is wrong, where it was accepted and then
+/// panicked (a member clock before 1900), hung (a book clock far in the future), or broke
+/// the invariants at the next `cancel` (a hold naming a lot that does not exist).
+#[test]
+fn a_snapshot_with_impossible_values_is_refused() {
+    let mut b = book();
+    rich(&mut b, "m1", 1000);
+    ok(
+        &mut b,
+        r#"{"type":"redeem","id":"h1","member":"m1","at":"2026-02-01T15:00:00Z","reward":"free-drink","hold":true}"#,
+    );
+    let snap = b.snapshot().unwrap();
+    let restore = |edit: &dyn Fn(&str) -> String| {
+        Book::restore(bean_and_leaf(), &resealed(&snap, edit)).map(|_| ())
+    };
+    let clock = "\"clock\":\"2026-02-01T15:00:00Z\",\"closed\"";
+    let cases: [(&dyn Fn(&str) -> String, &str); 5] = [
+        (
+            &|s| s.replacen(clock, "\"clock\":\"1899-12-31T00:00:00Z\",\"closed\"", 1),
+            "member m1: clock: instant in year 1899 is outside 1900..=9999",
+        ),
+        (
+            &|s| {
+                s.replacen(
+                    "{\"clock\":\"2026-02-01T15:00:00Z\"",
+                    "{\"clock\":\"1800-01-01T00:00:00Z\"",
+                    1,
+                )
+            },
+            "the book's clock: instant in year 1800 is outside 1900..=9999",
+        ),
+        (
+            &|s| s.replacen("\"tier\":0,", "\"tier\":7,", 1),
+            "member m1: tier beyond the program's 2 levels",
+        ),
+        (
+            &|s| {
+                s.replacen("\"parts\":[[", "\"parts\":[[99", 1)
+                    .replacen("[[990,", "[[99,", 1)
+            },
+            "member m1: hold h1 names no lot 99",
+        ),
+        (
+            &|s| {
+                s.replacen(
+                    "\"points\":25,\"remaining\":0",
+                    "\"points\":20,\"remaining\":0",
+                    1,
+                )
+            },
+            "member m1: lot 0 is not one it could hold",
+        ),
+    ];
+    for (edit, message) in cases {
+        let e = restore(edit).unwrap_err();
+        assert_eq!(e.code(), "invalid_snapshot");
+        assert!(e.to_string().contains(message), "{e}");
+    }
+    // Sealed again with a value the engine could have written, it restores: the refusals
+    // above are the values'.
+    let possible =
+        |s: &str| s.replacen("\"attributes\":{}", "\"attributes\":{\"city\":\"Oslo\"}", 1);
+    assert_eq!(restore(&possible).map_err(|e| e.to_string()), Ok(()));
+}
+
 /// Every single-bit flip of a snapshot is refused: none restores as a different book.
 #[test]
 fn every_single_bit_flip_of_a_snapshot_is_refused() {

@@ -64,8 +64,9 @@ impl Book {
     }
 
     /// A book from a snapshot (version 3, or 1 or 2 as earlier builds wrote them) taken under the
-    /// same program. A version 2 or 3 snapshot's state must match its checksum; the restored state is
-    /// checked against every invariant before it is accepted.
+    /// same program. A version 2 or 3 snapshot's state must match its checksum; the restored
+    /// state's values are checked against what the engine could have written, and the state
+    /// against every invariant, before it is accepted.
     pub fn restore(program: Program, bytes: &[u8]) -> Result<Book> {
         let bad = |message: String| Error::InvalidSnapshot { message };
         let snapshot: SnapshotIn =
@@ -100,6 +101,8 @@ impl Book {
             .into_state(snapshot.version)
             .map_err(|e| bad(format!("corrupt state: {e}")))?;
         let book = Book { program, state };
+        book.check_values()
+            .map_err(|e| bad(format!("impossible state: {e}")))?;
         book.check_invariants()
             .map_err(|e| bad(format!("inconsistent state: {e}")))?;
         Ok(book)

@@ -1,8 +1,11 @@
 //! The invariants of SEMANTICS §10, checked on a whole book: after every step in tests, and
-//! on every restored snapshot.
+//! on every restored snapshot; and the values a restored snapshot holds, each within what
+//! the engine itself could have written.
 
 use super::Book;
 use crate::error::{Error, Result};
+use crate::instant::{out_of_range, Instant};
+use std::collections::{BTreeMap, BTreeSet};
 
 impl Book {
     /// Checks the invariants of SEMANTICS §10: every account sums to zero; each member's
@@ -94,6 +97,81 @@ impl Book {
             .collect();
         if stored != usage {
             return Err(format!("reward usage {stored:?} != redemptions {usage:?}"));
+        }
+        Ok(())
+    }
+}
+
+impl Book {
+    /// Checks that every value of a restored state is one the engine could have written:
+    /// instants within the years events may carry, tiers among the program's levels, lots
+    /// numbered below the member's next number and never holding more than they were
+    /// credited, hold parts naming lots that hold exactly those points. A snapshot that passes
+    /// gives a book that works and saves. Returns what is wrong.
+    pub(crate) fn check_values(&self) -> std::result::Result<(), String> {
+        let instant = |what: &str, t: Instant| match out_of_range(t) {
+            Some(e) => Err(format!("{what}: {e}")),
+            None => Ok(()),
+        };
+        if let Some(clock) = self.state.clock {
+            instant("the book's clock", clock)?;
+        }
+        let levels = self.program.levels().len();
+        for (id, m) in &self.state.members {
+            let at = |what: &str| format!("member {id}: {what}");
+            instant(&at("enrolled"), m.enrolled_at)?;
+            instant(&at("clock"), m.clock)?;
+            instant(&at("last activity"), m.last_activity)?;
+            if let Some(b) = m.next_birthday {
+                instant(&at("next birthday"), b)?;
+            }
+            if m.clock < m.enrolled_at {
+                return Err(at("clock before its enrollment"));
+            }
+            if m.tier >= levels.max(1) || m.tier_history.iter().any(|(_, t)| *t >= levels.max(1)) {
+                return Err(at(&format!("tier beyond the program's {levels} levels")));
+            }
+            for (t, _) in &m.tier_history {
+                instant(&at("tier change"), *t)?;
+            }
+            if i32::try_from(m.tier_window).is_err() {
+                return Err(at("tier window out of range"));
+            }
+            let mut seqs = BTreeSet::new();
+            let mut held_in = BTreeMap::<u64, i64>::new();
+            for l in m.lots.iter() {
+                instant(&at("lot earned"), l.earned_at)?;
+                instant(&at("lot maturity"), l.matures_at)?;
+                if let Some(e) = l.expires_at {
+                    instant(&at("lot expiry"), e)?;
+                }
+                let within = l
+                    .remaining
+                    .checked_add(l.held)
+                    .is_some_and(|n| n <= l.points);
+                if l.seq >= m.next_lot || !seqs.insert(l.seq) || !within {
+                    return Err(at(&format!("lot {} is not one it could hold", l.seq)));
+                }
+                held_in.insert(l.seq, l.held);
+            }
+            for (rid, h) in m.holds.iter() {
+                instant(&at("hold expiry"), h.expires_at)?;
+                if h.points <= 0 || h.parts.iter().any(|(_, n)| *n <= 0) {
+                    return Err(at(&format!("hold {rid} holds no points")));
+                }
+                for (seq, n) in &h.parts {
+                    match held_in.get_mut(seq) {
+                        Some(left) => *left -= n,
+                        None => return Err(at(&format!("hold {rid} names no lot {seq}"))),
+                    }
+                }
+            }
+            if held_in.values().any(|n| *n != 0) {
+                return Err(at("lots hold other points than its holds"));
+            }
+            for r in m.redemptions.values() {
+                instant(&at("redemption"), r.at)?;
+            }
         }
         Ok(())
     }
