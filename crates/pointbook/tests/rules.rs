@@ -994,7 +994,8 @@ fn a_snapshot_with_impossible_values_is_refused() {
         Book::restore(bean_and_leaf(), &resealed(&snap, edit)).map(|_| ())
     };
     let clock = "\"clock\":\"2026-02-01T15:00:00Z\",\"closed\"";
-    let cases: [(&dyn Fn(&str) -> String, &str); 5] = [
+    type Edit<'a> = &'a dyn Fn(&str) -> String;
+    let cases: [(Edit, &str); 5] = [
         (
             &|s| s.replacen(clock, "\"clock\":\"1899-12-31T00:00:00Z\",\"closed\"", 1),
             "member m1: clock: instant in year 1899 is outside 1900..=9999",
