@@ -5,6 +5,7 @@
 use super::Book;
 use crate::error::{Error, Result};
 use crate::instant::{out_of_range, Instant};
+use crate::reward::RedemptionState;
 use std::collections::{BTreeMap, BTreeSet};
 
 impl Book {
@@ -33,19 +34,26 @@ impl Book {
             if &m.id != id {
                 return Err(format!("member {id} is stored as {}", m.id));
             }
-            let avail: i64 = m.lots.available();
-            let pending: i64 = m
+            // Sums in 128 bits: a restored snapshot may hold any 64-bit values.
+            let wide = |n: i64| i128::from(n);
+            let avail: i128 = m
+                .lots
+                .iter()
+                .filter(|l| l.matured)
+                .map(|l| wide(l.remaining))
+                .sum();
+            let pending: i128 = m
                 .lots
                 .iter()
                 .filter(|l| !l.matured)
-                .map(|l| l.remaining)
+                .map(|l| wide(l.remaining))
                 .sum();
-            let held_lots: i64 = m.lots.iter().map(|l| l.held).sum();
-            let held: i64 = m.holds.values().map(|h| h.points).sum();
+            let held_lots: i128 = m.lots.iter().map(|l| wide(l.held)).sum();
+            let held: i128 = m.holds.values().map(|h| wide(h.points)).sum();
             if m.debt < 0 || m.lots.iter().any(|l| l.remaining < 0 || l.held < 0) {
                 return Err(format!("member {id}: negative debt or lot"));
             }
-            if m.available != avail - m.debt {
+            if wide(m.available) != avail - wide(m.debt) {
                 return Err(format!(
                     "member {id}: available {} != lots {avail} - debt {}",
                     m.available, m.debt
@@ -57,20 +65,20 @@ impl Book {
                     m.debt
                 ));
             }
-            if m.pending != pending {
+            if wide(m.pending) != pending {
                 return Err(format!(
                     "member {id}: pending {} != lots {pending}",
                     m.pending
                 ));
             }
-            if m.held != held || held != held_lots {
+            if wide(m.held) != held || held != held_lots {
                 return Err(format!(
                     "member {id}: held {} != holds {held} != lots {held_lots}",
                     m.held
                 ));
             }
             for h in m.holds.values() {
-                if h.parts.iter().map(|(_, n)| n).sum::<i64>() != h.points {
+                if h.parts.iter().map(|(_, n)| wide(*n)).sum::<i128>() != wide(h.points) {
                     return Err(format!("member {id}: a hold's parts do not add up"));
                 }
             }
@@ -160,17 +168,32 @@ impl Book {
                     return Err(at(&format!("hold {rid} holds no points")));
                 }
                 for (seq, n) in &h.parts {
-                    match held_in.get_mut(seq) {
-                        Some(left) => *left -= n,
-                        None => return Err(at(&format!("hold {rid} names no lot {seq}"))),
-                    }
+                    let Some(left) = held_in.get_mut(seq) else {
+                        return Err(at(&format!("hold {rid} names no lot {seq}")));
+                    };
+                    *left = left
+                        .checked_sub(*n)
+                        .ok_or_else(|| at("a hold's parts overflow"))?;
                 }
             }
             if held_in.values().any(|n| *n != 0) {
                 return Err(at("lots hold other points than its holds"));
             }
-            for r in m.redemptions.values() {
+            let rewards = &self.program.spec().rewards;
+            for (rid, r) in m.redemptions.iter() {
                 instant(&at("redemption"), r.at)?;
+                if !rewards.iter().any(|x| x.id == r.reward) {
+                    return Err(at(&format!("redemption {rid} of no reward of the program")));
+                }
+                let held = r.state == RedemptionState::Held;
+                match m.holds.get(rid) {
+                    Some(h) if held && h.reward == r.reward => {}
+                    None if !held => {}
+                    _ => return Err(at(&format!("redemption {rid} and its hold disagree"))),
+                }
+            }
+            if let Some(rid) = m.holds.keys().find(|rid| !m.redemptions.contains_key(*rid)) {
+                return Err(at(&format!("hold {rid} of no redemption")));
             }
         }
         Ok(())
