@@ -62,4 +62,6 @@ cmake -S "$here/tests/cmake" -B "$out/cmake" -DCMAKE_PREFIX_PATH="$prefix" \
 cmake --build "$out/cmake" >/dev/null
 "$out/cmake/till" "$root/examples/programs/bean-and-leaf.toml" "$out/till2.snapshot" >/dev/null
 cmp "$out/till.snapshot" "$out/till2.snapshot"
+# Saved through a temporary file renamed over the snapshot: none is left behind.
+test ! -e "$out/till.snapshot.tmp" && test ! -e "$out/till2.snapshot.tmp"
 echo "c: 1 passed, 0 failed"

@@ -1,14 +1,82 @@
 /* A small till: load the program, replay the day's events, quote a basket for the customer,
  * redeem a reward (hold, then confirm at payment), and save the book for the next start-up,
- * as an offline terminal would.
+ * as an offline terminal would: so that a crash or a power cut at any moment leaves either
+ * the previous snapshot or the new one, whole, never a torn file.
  *
  * Build:  cc till.c $(pkg-config --cflags --libs pointbook) -o till
  * Run:    ./till PROGRAM.toml BOOK.snapshot */
+#ifndef _WIN32
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef _WIN32
+#include <io.h>
+#include <windows.h>
+#else
+#include <fcntl.h>
+#include <unistd.h>
+#endif
+
 #include "pointbook.h"
+
+/* Flushes a written file to the disk (the C library's buffer was flushed already). */
+static int sync_file(FILE *f) {
+#ifdef _WIN32
+  return _commit(_fileno(f)) == 0;
+#else
+  return fsync(fileno(f)) == 0;
+#endif
+}
+
+/* Puts `tmp` in the place of `path` in one step, and makes the change itself durable. */
+static int replace_file(const char *tmp, const char *path) {
+#ifdef _WIN32
+  return MoveFileExA(tmp, path, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH) != 0;
+#else
+  char dir[4096];
+  const char *slash = strrchr(path, '/');
+  size_t n = slash ? (size_t)(slash - path) : 0;
+  int fd, ok;
+  if (rename(tmp, path) != 0) return 0;
+  /* The rename is an entry in the directory: flush the directory too, or a power cut can
+   * bring back the old entry. */
+  if (n == 0) strcpy(dir, slash ? "/" : ".");
+  else if (n < sizeof dir) {
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+  } else return 0;
+  fd = open(dir, O_RDONLY);
+  if (fd < 0) return 0;
+  ok = fsync(fd) == 0;
+  close(fd);
+  return ok;
+#endif
+}
+
+/* Saves a snapshot safely: write it to a temporary file beside the old one, flush that file
+ * to the disk, then rename it over the old one. A crash before the rename leaves the old
+ * snapshot; after it, the new one; `pb_book_restore` refuses a torn or changed file anyway
+ * (every snapshot carries a checksum of its state). */
+static int save_snapshot(const char *path, const uint8_t *bytes, size_t len) {
+  char tmp[4096];
+  FILE *f;
+  int ok;
+  if (strlen(path) + 5 > sizeof tmp) return 0;
+  strcpy(tmp, path);
+  strcat(tmp, ".tmp");
+  f = fopen(tmp, "wb");
+  if (!f) return 0;
+  ok = fwrite(bytes, 1, len, f) == len && fflush(f) == 0 && sync_file(f);
+  if (fclose(f) != 0) ok = 0;
+  if (!ok || !replace_file(tmp, path)) {
+    remove(tmp);
+    return 0;
+  }
+  return 1;
+}
 
 static char *slurp(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
@@ -67,7 +135,6 @@ int main(int argc, char **argv) {
   char *text, *quote = NULL, *balance = NULL;
   uint8_t *bytes = NULL;
   size_t len = 0, i;
-  FILE *out;
   int failed = 0;
 
   text = slurp(program_path, &len);
@@ -101,11 +168,10 @@ int main(int argc, char **argv) {
     pb_string_free(balance);
   }
 
-  if (pb_book_snapshot(book, &bytes, &len, NULL) == PB_OK && (out = fopen(book_path, "wb")) != NULL) {
-    if (fwrite(bytes, 1, len, out) != len) failed = 1;
-    fclose(out);
+  if (pb_book_snapshot(book, &bytes, &len, NULL) == PB_OK && save_snapshot(book_path, bytes, len)) {
     printf("book saved to %s (%lu bytes)\n", book_path, (unsigned long)len);
   } else {
+    fprintf(stderr, "cannot save the book to %s\n", book_path);
     failed = 1;
   }
   pb_bytes_free(bytes, len);
