@@ -522,6 +522,31 @@ fn sealed(snapshot: &[u8], state: &serde_json::Value) -> Vec<u8> {
     .into_bytes()
 }
 
+/// `cases` cases, or a `per`-th of `PROPTEST_CASES` when it is set (the main tests run that
+/// many; slower ones fewer).
+fn config(cases: u32, per: u32, max_shrink_iters: u32) -> ProptestConfig {
+    let from_env = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse::<u32>().ok());
+    ProptestConfig {
+        cases: from_env.map_or(cases, |c| (c / per).max(1)),
+        max_shrink_iters,
+        ..ProptestConfig::default()
+    }
+}
+
+/// Runs the stream twice (each run checking every invariant after every event): the same
+/// events in the same order give the same outcomes, digests and totals.
+fn replayed_twice(variant: u8, steps: &[Step]) -> Result<(), TestCaseError> {
+    let events = events(steps);
+    let first = run(program(variant), &events)?;
+    let second = run(program(variant), &events)?;
+    prop_assert_eq!(&first.outcomes, &second.outcomes);
+    prop_assert_eq!(&first.digests, &second.digests);
+    prop_assert_eq!(first.book.totals(), second.book.totals());
+    Ok(())
+}
+
 /// Long streams of one member's events: hundreds of lots, holds and redemptions, past the
 /// sizes at which its lots and maps change how they are kept.
 fn busy_steps() -> impl Strategy<Value = (u8, Vec<Step>)> {
@@ -532,11 +557,7 @@ fn busy_steps() -> impl Strategy<Value = (u8, Vec<Step>)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse::<u32>().ok()).map_or(400, |c| (c / 4).max(1)),
-        max_shrink_iters: 500,
-        .. ProptestConfig::default()
-    })]
+    #![proptest_config(config(400, 4, 500))]
 
     /// A snapshot with one value of its state changed and sealed again with a matching
     /// checksum (issue 18): restoring it either fails with a typed error or gives a book
@@ -579,21 +600,13 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse::<u32>().ok()).map_or(16, |c| (c / 100).max(1)),
-        max_shrink_iters: 200,
-        .. ProptestConfig::default()
-    })]
+    #![proptest_config(config(16, 100, 200))]
 
     /// A member with hundreds of events keeps every invariant after each, and replays the
     /// same way twice.
     #[test]
     fn a_busy_member_keeps_the_invariants((variant, steps) in busy_steps()) {
-        let events = events(&steps);
-        let first = run(program(variant), &events)?;
-        let second = run(program(variant), &events)?;
-        prop_assert_eq!(&first.outcomes, &second.outcomes);
-        prop_assert_eq!(&first.digests, &second.digests);
+        replayed_twice(variant, &steps)?;
     }
 }
 
@@ -608,13 +621,7 @@ proptest! {
     /// events and duplicates change nothing; an id is never reused.
     #[test]
     fn invariants_hold_after_every_event((variant, steps) in steps()) {
-        let events = events(&steps);
-        let first = run(program(variant), &events)?;
-        // The same events in the same order give the same outcomes and digests.
-        let second = run(program(variant), &events)?;
-        prop_assert_eq!(&first.outcomes, &second.outcomes);
-        prop_assert_eq!(&first.digests, &second.digests);
-        prop_assert_eq!(first.book.totals(), second.book.totals());
+        replayed_twice(variant, &steps)?;
     }
 
     /// Snapshot, restore, continue equals never having stopped.
