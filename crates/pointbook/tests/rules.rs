@@ -1044,6 +1044,25 @@ fn a_snapshot_with_impossible_values_is_refused() {
     assert_eq!(restore(&possible).map_err(|e| e.to_string()), Ok(()));
 }
 
+/// A book whose last events are in 9999 holds lots that expire in 10000: it saves and
+/// restores (the years checked on restore are those of events and clocks, not of what they
+/// make due later).
+#[test]
+fn a_book_at_the_end_of_the_years_saves_and_restores() {
+    let mut b = book();
+    enroll(&mut b, "e1", "m1", "9999-06-01T10:00:00Z");
+    buy(&mut b, "p1", "m1", "9999-12-30T10:00:00Z", BASKET_A);
+    let expiry = |b: &Book| balance(b, "m1").lots[1].expires_at;
+    assert_eq!(
+        expiry(&b).map(|t| t.to_rfc3339()),
+        // 365 days later: 10000 is a leap year.
+        Some("+10000-12-29T05:00:00+00:00".to_owned())
+    );
+    let restored = Book::restore(bean_and_leaf(), &b.snapshot().unwrap()).unwrap();
+    assert_eq!(restored.digest().unwrap(), b.digest().unwrap());
+    assert_eq!(expiry(&restored), expiry(&b));
+}
+
 /// Every single-bit flip of a snapshot is refused: none restores as a different book.
 #[test]
 fn every_single_bit_flip_of_a_snapshot_is_refused() {

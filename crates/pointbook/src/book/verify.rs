@@ -4,8 +4,9 @@
 
 use super::Book;
 use crate::error::{Error, Result};
-use crate::instant::{out_of_range, Instant};
+use crate::instant::{out_of_range, Instant, YEARS};
 use crate::reward::RedemptionState;
+use chrono::Datelike;
 use std::collections::{BTreeMap, BTreeSet};
 
 impl Book {
@@ -112,14 +113,26 @@ impl Book {
 
 impl Book {
     /// Checks that every value of a restored state is one the engine could have written:
-    /// instants within the years events may carry, tiers among the program's levels, lots
+    /// clocks and the instants of events within the years events may carry, instants derived
+    /// from them not before, tiers among the program's levels, lots
     /// numbered below the member's next number and never holding more than they were
     /// credited, hold parts naming lots that hold exactly those points. A snapshot that passes
     /// gives a book that works and saves. Returns what is wrong.
     pub(crate) fn check_values(&self) -> std::result::Result<(), String> {
+        // Instants events carry, and clocks they move, are within the years events may carry;
+        // instants derived from them (a maturity, an expiry, a hold's end, a next birthday)
+        // may fall after 9999 (a lot earned in 9999 expires in 10000), never before 1900.
         let instant = |what: &str, t: Instant| match out_of_range(t) {
             Some(e) => Err(format!("{what}: {e}")),
             None => Ok(()),
+        };
+        let later = |what: &str, t: Instant| match t.year() < *YEARS.start() {
+            true => Err(format!(
+                "{what}: instant in year {} is before {}",
+                t.year(),
+                YEARS.start()
+            )),
+            false => Ok(()),
         };
         if let Some(clock) = self.state.clock {
             instant("the book's clock", clock)?;
@@ -131,7 +144,7 @@ impl Book {
             instant(&at("clock"), m.clock)?;
             instant(&at("last activity"), m.last_activity)?;
             if let Some(b) = m.next_birthday {
-                instant(&at("next birthday"), b)?;
+                later(&at("next birthday"), b)?;
             }
             if m.clock < m.enrolled_at {
                 return Err(at("clock before its enrollment"));
@@ -140,7 +153,7 @@ impl Book {
                 return Err(at(&format!("tier beyond the program's {levels} levels")));
             }
             for (t, _) in &m.tier_history {
-                instant(&at("tier change"), *t)?;
+                later(&at("tier change"), *t)?;
             }
             if i32::try_from(m.tier_window).is_err() {
                 return Err(at("tier window out of range"));
@@ -149,9 +162,9 @@ impl Book {
             let mut held_in = BTreeMap::<u64, i64>::new();
             for l in m.lots.iter() {
                 instant(&at("lot earned"), l.earned_at)?;
-                instant(&at("lot maturity"), l.matures_at)?;
+                later(&at("lot maturity"), l.matures_at)?;
                 if let Some(e) = l.expires_at {
-                    instant(&at("lot expiry"), e)?;
+                    later(&at("lot expiry"), e)?;
                 }
                 let within = l
                     .remaining
@@ -163,7 +176,7 @@ impl Book {
                 held_in.insert(l.seq, l.held);
             }
             for (rid, h) in m.holds.iter() {
-                instant(&at("hold expiry"), h.expires_at)?;
+                later(&at("hold expiry"), h.expires_at)?;
                 if h.points <= 0 || h.parts.iter().any(|(_, n)| *n <= 0) {
                     return Err(at(&format!("hold {rid} holds no points")));
                 }
