@@ -216,4 +216,28 @@ fn main() {
         pct(0.50).as_secs_f64() * 1e6,
         pct(0.99).as_secs_f64() * 1e6
     );
+
+    // One busy member (a corporate card, a family account): a history of the same size, all
+    // its own. Its events must not cost more as its history grows (issue 18: within 2x of the
+    // events/s of the many-member replay above, measured in this run).
+    drop(full);
+    eprintln!("generating {events} events for one member...");
+    let busy = workload(1, events, 7);
+    let busy_time = best(1, || {
+        let mut book = Book::new(busy.program.clone());
+        for line in busy.jsonl.lines() {
+            let _ = book.apply_json(line);
+        }
+        book.member_count()
+    });
+    let busy_rate = rate(busy.events, busy_time);
+    println!();
+    println!("| busy member | events/s | ratio to the {members}-member replay |");
+    println!("|---|---:|---:|");
+    println!(
+        "| replay from JSON Lines, 1 member, {} events | {:.0} | {:.2}x its events/s |",
+        busy.events,
+        busy_rate,
+        busy_rate / replay_rate
+    );
 }
