@@ -48,7 +48,7 @@ impl LotLog {
                 Change::Added(key) => {
                     if let Some(pos) = lots.position(&key) {
                         lots.lots.remove(pos);
-                        lots.removed(pos);
+                        lots.removed(pos, key.seq);
                     }
                 }
                 Change::Removed(old) => {
@@ -276,7 +276,7 @@ impl<'a> LotsMut<'a> {
                 continue;
             }
             if let Some(old) = self.lots.lots.remove(pos) {
-                self.lots.removed(pos);
+                self.lots.removed(pos, old.seq);
                 if let Some(log) = &mut self.log {
                     log.0.push(Change::Removed(old));
                 }

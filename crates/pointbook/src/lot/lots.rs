@@ -5,6 +5,7 @@
 
 use super::{FifoKey, Lot, SMALL};
 use crate::instant::Instant;
+use crate::map::Map;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -34,6 +35,9 @@ pub(super) struct Index {
     /// Every lot before this position has no points left: the search for the soonest expiry
     /// starts here. Only ever too small, never too large.
     pub live_from: usize,
+    /// Each lot's FIFO place by its number: a hold or a refund names its lot by number, and
+    /// lots are not in number order once an event arrives late.
+    pub places: Map<u64, FifoKey>,
 }
 
 impl Lots {
@@ -60,10 +64,13 @@ impl Lots {
         self.lots.binary_search_by(|l| l.fifo_key().cmp(key)).ok()
     }
 
-    /// The position of lot `seq`. Lots are usually in creation order too, so a binary search
-    /// finds it; a lot placed out of that order (a late event's, a transfer's) is looked for
-    /// one by one.
+    /// The position of lot `seq`: through the index's places when there is one; else lots are
+    /// usually in creation order too, so a binary search finds it, and a lot placed out of that
+    /// order (a late event's, a transfer's) is looked for among the few one by one.
     pub(super) fn find(&self, seq: u64) -> Option<usize> {
+        if let Some(x) = &self.index {
+            return x.places.get(&seq).and_then(|key| self.position(key));
+        }
         let i = self.lots.partition_point(|l| l.seq < seq);
         if self.lots.get(i).is_some_and(|l| l.seq == seq) {
             return Some(i);
@@ -109,6 +116,7 @@ impl Lots {
             l.is_spent(),
             l.remaining > 0,
         );
+        x.places.insert(key.seq, key);
         if let Some(at) = pending {
             x.pending.push(Reverse((at, key)));
         }
@@ -120,9 +128,10 @@ impl Lots {
         }
     }
 
-    /// Notes that the lot at `pos` was removed.
-    pub(super) fn removed(&mut self, pos: usize) {
+    /// Notes that lot `seq`, at `pos`, was removed.
+    pub(super) fn removed(&mut self, pos: usize, seq: u64) {
         if let Some(x) = &mut self.index {
+            x.places.remove(&seq);
             if pos < x.live_from {
                 x.live_from -= 1;
             }
