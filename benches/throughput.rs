@@ -87,6 +87,15 @@ fn rate(n: usize, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64().max(1e-12)
 }
 
+/// Replays JSON Lines one event at a time into a new book: its member count.
+fn replay_lines(program: &pointbook::Program, jsonl: &str) -> usize {
+    let mut book = Book::new(program.clone());
+    for line in jsonl.lines() {
+        let _ = book.apply_json(line);
+    }
+    book.member_count()
+}
+
 fn main() {
     let members = env("PB_BENCH_MEMBERS", 100_000);
     let events = env("PB_BENCH_EVENTS", 1_000_000);
@@ -114,13 +123,7 @@ fn main() {
     });
     let core_rate = rate(n, core);
 
-    let replay = best(2, || {
-        let mut book = Book::new(w.program.clone());
-        for line in w.jsonl.lines() {
-            let _ = book.apply_json(line);
-        }
-        book.member_count()
-    });
+    let replay = best(2, || replay_lines(&w.program, &w.jsonl));
     let replay_rate = rate(w.events, replay);
 
     // The same JSON Lines on every core: parse in parallel, replay by member groups.
@@ -223,13 +226,7 @@ fn main() {
     drop(full);
     eprintln!("generating {events} events for one member...");
     let busy = workload(1, events, 7);
-    let busy_time = best(1, || {
-        let mut book = Book::new(busy.program.clone());
-        for line in busy.jsonl.lines() {
-            let _ = book.apply_json(line);
-        }
-        book.member_count()
-    });
+    let busy_time = best(1, || replay_lines(&busy.program, &busy.jsonl));
     let busy_rate = rate(busy.events, busy_time);
     println!();
     println!("| busy member | events/s | ratio to the {members}-member replay |");
