@@ -24,5 +24,8 @@ bindings/python/test.sh
 step "HTML report in headless Chromium"
 scripts/report-test.sh
 
+step "fuzz (every target for 20 s from its committed corpus; nightly)"
+fuzz/run.sh 20
+
 echo
 echo "all test suites passed"
