@@ -24,7 +24,7 @@ bindings/python/test.sh
 step "HTML report in headless Chromium"
 scripts/report-test.sh
 
-step "fuzz (every target for 20 s from its committed corpus; nightly)"
+step "fuzz (every target for 20 s from its committed corpus; a replay of it without nightly)"
 fuzz/run.sh 20
 
 echo
