@@ -5,6 +5,8 @@
 
 use super::lots::Lots;
 use super::{FifoKey, Lot, SMALL};
+use crate::ids::EventId;
+use crate::instant::Instant;
 
 /// The spare room kept for `len` lots: none for the handful most members hold for the life of
 /// the book; an eighth for a busy member, so that a lot is added or dropped without copying
@@ -17,8 +19,6 @@ fn room(len: usize) -> usize {
         len / 8
     }
 }
-use crate::ids::EventId;
-use crate::instant::Instant;
 
 /// What one event did to a member's lots, in order.
 #[derive(Clone, Debug, Default)]
@@ -52,10 +52,7 @@ impl LotLog {
                     }
                 }
                 Change::Removed(old) => {
-                    let key = old.fifo_key();
-                    let pos = lots.lots.partition_point(|l| l.fifo_key() < key);
-                    lots.lots.insert(pos, old);
-                    lots.placed(pos);
+                    lots.put(old);
                 }
             }
         }
@@ -94,12 +91,10 @@ impl<'a> LotsMut<'a> {
     pub fn insert(&mut self, lot: Lot) {
         let key = lot.fifo_key();
         let lots = &mut self.lots.lots;
-        let pos = lots.partition_point(|l| l.fifo_key() < key);
         if lots.len() == lots.capacity() {
             lots.reserve_exact(room(lots.len()).max(1));
         }
-        lots.insert(pos, lot);
-        self.lots.placed(pos);
+        self.lots.put(lot);
         self.lots.fit_index();
         if let Some(log) = &mut self.log {
             log.0.push(Change::Added(key));
@@ -120,7 +115,7 @@ impl<'a> LotsMut<'a> {
     pub fn take_fifo(&mut self, points: i64) -> Vec<(u64, i64)> {
         let mut parts = Vec::new();
         let mut todo = points;
-        let mut from = self.lots.index.as_ref().map_or(0, |x| x.live_from);
+        let mut from = self.lots.live_from();
         while todo > 0 {
             let Some(i) = self.next_available(from) else {
                 break;
@@ -224,7 +219,7 @@ impl<'a> LotsMut<'a> {
     ) -> Vec<(EventId, i64, bool)> {
         let mut expired = Vec::new();
         let len = self.lots.lots.len();
-        let start = self.lots.index.as_ref().map_or(0, |x| x.live_from);
+        let start = self.lots.live_from();
         // Lots with an expiry of their own come first, soonest first; those without, last.
         let open_ended = self.lots.lots.partition_point(|l| l.expires_at.is_some());
         let mut due: Vec<usize> = (start..open_ended)

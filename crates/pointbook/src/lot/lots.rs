@@ -83,7 +83,8 @@ impl Lots {
         self.find(seq).and_then(|i| self.lots.get(i))
     }
 
-    fn live_from(&self) -> usize {
+    /// Where the lots with points may begin ([`Index::live_from`]; 0 without an index).
+    pub(super) fn live_from(&self) -> usize {
         self.index.as_ref().map_or(0, |x| x.live_from)
     }
 
@@ -102,6 +103,14 @@ impl Lots {
             Some(_) if self.lots.len() < SMALL / 2 => self.index = None,
             _ => {}
         }
+    }
+
+    /// Puts a lot at its FIFO place and notes it in the index.
+    pub(super) fn put(&mut self, lot: Lot) {
+        let key = lot.fifo_key();
+        let pos = self.lots.partition_point(|l| l.fifo_key() < key);
+        self.lots.insert(pos, lot);
+        self.placed(pos);
     }
 
     /// Notes a lot just placed at `pos` (added, or changed or put back by an undo): the index
