@@ -1,0 +1,477 @@
+//! The C ABI, any bytes: a script of calls (load a program, apply, quote, balance, progress,
+//! digest, snapshot and restore, analyze, compare, and calls with NULL arguments), each with a
+//! blob of the input as its text, with or without an error out-parameter.
+//!
+//! Every call returns a documented status and never `PB_INTERNAL` (a caught panic); an error
+//! comes with a message exactly when the status is not `PB_OK`; every output is JSON; what the
+//! library hands over is freed, so the sanitizer's leak check sees any leak; and the C book
+//! answers byte for byte as a core `Book` fed the same calls (the binding is conversion only).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use pointbook::event::Purchase;
+use pointbook::{Book, Event, MemberId, Program};
+use pointbook_c as c;
+use pointbook_c::{pb_book, pb_error, pb_program, pb_status};
+use std::ffi::{c_char, CStr, CString};
+use std::ptr::{null, null_mut};
+
+/// A call's status and what it said, checked against the error contract.
+struct Said {
+    status: pb_status,
+    message: Option<String>,
+}
+
+/// Takes the error a call left (freeing it) and checks it agrees with the status.
+fn said(status: pb_status, err: *mut pb_error, asked: bool) -> Said {
+    assert_ne!(
+        status,
+        pb_status::PB_INTERNAL,
+        "a panic reached the boundary"
+    );
+    if !asked {
+        assert!(err.is_null());
+        return Said {
+            status,
+            message: None,
+        };
+    }
+    if status == pb_status::PB_OK {
+        assert!(err.is_null(), "an error left on success");
+        return Said {
+            status,
+            message: None,
+        };
+    }
+    assert!(!err.is_null(), "a failure without its error");
+    // SAFETY: a live error from the call above.
+    let (code, message) = unsafe {
+        (
+            c::pb_error_code(err),
+            CStr::from_ptr(c::pb_error_message(err))
+                .to_str()
+                .map(str::to_owned),
+        )
+    };
+    assert_eq!(code, status);
+    let message = message.expect("error messages are UTF-8");
+    assert!(!message.is_empty());
+    // SAFETY: freed once.
+    unsafe { c::pb_error_free(err) };
+    Said {
+        status,
+        message: Some(message),
+    }
+}
+
+/// Takes a string the library handed over (freeing it); it is JSON unless `plain`.
+fn taken(s: *mut c_char, plain: bool) -> String {
+    assert!(!s.is_null(), "PB_OK without its output");
+    // SAFETY: a live string from the library.
+    let text = unsafe { CStr::from_ptr(s) }
+        .to_str()
+        .expect("outputs are UTF-8")
+        .to_owned();
+    // SAFETY: freed once.
+    unsafe { c::pb_string_free(s) };
+    if !plain {
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&text).is_ok(),
+            "not JSON: {text}"
+        );
+    }
+    text
+}
+
+/// The status a core error maps to: its own number (the C families are the core's).
+fn expected(e: &pointbook::Error) -> u32 {
+    e.number()
+}
+
+/// The status text checks give before the core sees the text.
+fn text_status(blob: &[u8]) -> Option<pb_status> {
+    if blob.contains(&0) {
+        Some(pb_status::PB_INVALID_ARGUMENT)
+    } else if std::str::from_utf8(blob).is_err() {
+        Some(pb_status::PB_INVALID_UTF8)
+    } else {
+        None
+    }
+}
+
+/// A C book and the core book it must agree with.
+struct Pair {
+    program: *mut pb_program,
+    book: *mut pb_book,
+    core: Book,
+}
+
+impl Pair {
+    fn new(program: *mut pb_program, core: Program) -> Pair {
+        let mut book = null_mut();
+        // SAFETY: a live program; `book` writable.
+        let status = unsafe { c::pb_book_new(program, &mut book, null_mut()) };
+        assert_eq!(status, pb_status::PB_OK);
+        Pair {
+            program,
+            book,
+            core: Book::new(core),
+        }
+    }
+
+    fn apply(&mut self, blob: &[u8], ask: bool) {
+        let (mut out, mut err) = (null_mut(), null_mut());
+        // SAFETY: live book; `blob` readable for its length; out-parameters writable.
+        let status = unsafe {
+            c::pb_book_apply(
+                self.book,
+                blob.as_ptr().cast(),
+                blob.len(),
+                &mut out,
+                if ask { &mut err } else { null_mut() },
+            )
+        };
+        let said = said(status, err, ask);
+        if let Some(s) = text_status(blob) {
+            assert_eq!(said.status, s);
+            return;
+        }
+        let text = std::str::from_utf8(blob).unwrap_or_default();
+        let core = Event::from_json(text).and_then(|e| self.core.apply(&e));
+        match core {
+            Ok(outcome) => {
+                assert_eq!(said.status, pb_status::PB_OK);
+                let json = serde_json::to_string(&outcome).expect("outcomes serialize");
+                assert_eq!(taken(out, false), json);
+            }
+            Err(e) => {
+                assert_eq!(said.status as u32, expected(&e));
+                assert!(out.is_null());
+                if let Some(m) = said.message {
+                    assert_eq!(m, e.to_string().replace('\0', " "));
+                }
+            }
+        }
+    }
+
+    fn quote(&self, blob: &[u8]) {
+        let (mut out, mut err) = (null_mut(), null_mut());
+        // SAFETY: as in `apply`.
+        let status = unsafe {
+            c::pb_book_quote(
+                self.book,
+                blob.as_ptr().cast(),
+                blob.len(),
+                &mut out,
+                &mut err,
+            )
+        };
+        let said = said(status, err, true);
+        if let Some(s) = text_status(blob) {
+            assert_eq!(said.status, s);
+            return;
+        }
+        let text = std::str::from_utf8(blob).unwrap_or_default();
+        match Purchase::from_json(text).and_then(|p| self.core.quote(&p)) {
+            Ok(outcome) => {
+                assert_eq!(said.status, pb_status::PB_OK);
+                let json = serde_json::to_string(&outcome).expect("outcomes serialize");
+                assert_eq!(taken(out, false), json);
+            }
+            Err(e) => assert_eq!(said.status as u32, expected(&e)),
+        }
+    }
+
+    fn balance(&self, member: &CStr) {
+        let (mut out, mut err) = (null_mut(), null_mut());
+        // SAFETY: live book; `member` NUL-terminated.
+        let status = unsafe { c::pb_book_balance(self.book, member.as_ptr(), &mut out, &mut err) };
+        let said = said(status, err, true);
+        let Ok(name) = member.to_str() else {
+            assert_eq!(said.status, pb_status::PB_INVALID_UTF8);
+            return;
+        };
+        match self.core.balance(&MemberId::new(name)) {
+            Ok(balance) => {
+                assert_eq!(said.status, pb_status::PB_OK);
+                let json = serde_json::to_string(&balance).expect("balances serialize");
+                assert_eq!(taken(out, false), json);
+            }
+            Err(e) => assert_eq!(said.status as u32, expected(&e)),
+        }
+    }
+
+    fn progress(&self, member: &CStr, at: Option<&CStr>) {
+        let (mut out, mut err) = (null_mut(), null_mut());
+        // SAFETY: live book; strings NUL-terminated or NULL.
+        let status = unsafe {
+            c::pb_book_progress(
+                self.book,
+                member.as_ptr(),
+                at.map_or(null(), CStr::as_ptr),
+                &mut out,
+                &mut err,
+            )
+        };
+        if said(status, err, true).status == pb_status::PB_OK {
+            taken(out, false);
+        }
+    }
+
+    fn digest(&self) -> String {
+        let mut out = null_mut();
+        // SAFETY: live book; `out` writable.
+        let status = unsafe { c::pb_book_digest(self.book, &mut out, null_mut()) };
+        assert_eq!(status, pb_status::PB_OK, "a book has a digest");
+        let digest = taken(out, true);
+        assert_eq!(Some(digest.as_str()), self.core.digest().ok().as_deref());
+        digest
+    }
+
+    /// Saves the C book and restores it in its place: the same digest, the same bytes again.
+    fn save_and_restore(&mut self) {
+        let (mut bytes, mut len) = (null_mut(), 0usize);
+        // SAFETY: live book; out-parameters writable.
+        let status = unsafe { c::pb_book_snapshot(self.book, &mut bytes, &mut len, null_mut()) };
+        assert_eq!(status, pb_status::PB_OK, "a book saves");
+        // SAFETY: `len` bytes handed over by the library.
+        let saved = unsafe { std::slice::from_raw_parts(bytes, len) }.to_vec();
+        // SAFETY: freed once with its length.
+        unsafe { c::pb_bytes_free(bytes, len) };
+        assert_eq!(Some(&saved), self.core.snapshot().ok().as_ref());
+        let before = self.digest();
+        let mut again = null_mut();
+        // SAFETY: live program; `saved` readable; `again` writable.
+        let status = unsafe {
+            c::pb_book_restore(
+                self.program,
+                saved.as_ptr(),
+                saved.len(),
+                &mut again,
+                null_mut(),
+            )
+        };
+        assert_eq!(status, pb_status::PB_OK, "a saved book restores");
+        // SAFETY: the old book, freed once.
+        unsafe { c::pb_book_free(self.book) };
+        self.book = again;
+        assert_eq!(self.digest(), before);
+    }
+
+    /// Restores any bytes: refused with a snapshot status, or a book that answers and saves.
+    fn restore(&self, blob: &[u8]) {
+        let (mut book, mut err) = (null_mut(), null_mut());
+        // SAFETY: live program; `blob` readable; out-parameters writable.
+        let status = unsafe {
+            c::pb_book_restore(self.program, blob.as_ptr(), blob.len(), &mut book, &mut err)
+        };
+        let said = said(status, err, true);
+        if said.status != pb_status::PB_OK {
+            assert!(
+                (500..600).contains(&(said.status as u32)),
+                "{:?}",
+                said.status
+            );
+            return;
+        }
+        let (mut bytes, mut len) = (null_mut(), 0usize);
+        // SAFETY: the restored book, live.
+        let status = unsafe { c::pb_book_snapshot(book, &mut bytes, &mut len, null_mut()) };
+        assert_eq!(status, pb_status::PB_OK, "a restored book saves");
+        // SAFETY: each freed once.
+        unsafe {
+            c::pb_bytes_free(bytes, len);
+            c::pb_book_free(book);
+        }
+    }
+
+    /// Analysis (and a comparison with itself) of a blob as JSON Lines, under options from the
+    /// blob's first line.
+    fn analyze(&self, blob: &[u8]) {
+        let split = blob.iter().position(|b| *b == b'\n').unwrap_or(blob.len());
+        let options = CString::new(blob[..split].to_vec()).ok();
+        let events = &blob[split.min(blob.len())..];
+        let (mut out, mut err) = (null_mut(), null_mut());
+        let options_ptr = options.as_deref().map_or(null(), CStr::as_ptr);
+        // SAFETY: live program; `events` readable; options NULL or NUL-terminated.
+        let status = unsafe {
+            c::pb_analyze(
+                self.program,
+                events.as_ptr().cast(),
+                events.len(),
+                options_ptr,
+                &mut out,
+                &mut err,
+            )
+        };
+        if said(status, err, true).status == pb_status::PB_OK {
+            taken(out, false);
+        }
+        let (mut out, mut err) = (null_mut(), null_mut());
+        // SAFETY: as above.
+        let status = unsafe {
+            c::pb_compare(
+                self.program,
+                self.program,
+                events.as_ptr().cast(),
+                events.len(),
+                options_ptr,
+                3,
+                &mut out,
+                &mut err,
+            )
+        };
+        if said(status, err, true).status == pb_status::PB_OK {
+            taken(out, false);
+        }
+    }
+
+    /// Every call with NULL where a pointer is required: `PB_NULL_ARGUMENT`, nothing else.
+    fn nulls(&self) {
+        let null_arg = |status: pb_status, err: *mut pb_error| {
+            assert_eq!(said(status, err, true).status, pb_status::PB_NULL_ARGUMENT);
+        };
+        let mut err = null_mut();
+        let (mut s, mut b, mut p, mut bytes) = (null_mut(), null_mut(), null_mut(), null_mut());
+        // SAFETY: NULL in one argument each; every other argument valid.
+        unsafe {
+            null_arg(c::pb_program_load(null(), 3, &mut p, &mut err), err);
+            null_arg(c::pb_book_new(null(), &mut b, &mut err), err);
+            null_arg(
+                c::pb_book_apply(null_mut(), c"{}".as_ptr(), 2, &mut s, &mut err),
+                err,
+            );
+            null_arg(
+                c::pb_book_apply(self.book, null(), 2, &mut s, &mut err),
+                err,
+            );
+            null_arg(
+                c::pb_book_quote(self.book, c"{}".as_ptr(), 2, null_mut(), &mut err),
+                err,
+            );
+            null_arg(c::pb_book_balance(self.book, null(), &mut s, &mut err), err);
+            null_arg(
+                c::pb_book_progress(self.book, c"m1".as_ptr(), null(), null_mut(), &mut err),
+                err,
+            );
+            null_arg(c::pb_book_digest(null(), &mut s, &mut err), err);
+            null_arg(
+                c::pb_book_snapshot(self.book, &mut bytes, null_mut(), &mut err),
+                err,
+            );
+            null_arg(
+                c::pb_book_restore(self.program, null(), 0, &mut b, &mut err),
+                err,
+            );
+            null_arg(
+                c::pb_analyze(self.program, null(), 0, null(), &mut s, &mut err),
+                err,
+            );
+            null_arg(
+                c::pb_compare(
+                    self.program,
+                    null(),
+                    c"".as_ptr(),
+                    0,
+                    null(),
+                    1,
+                    &mut s,
+                    &mut err,
+                ),
+                err,
+            );
+            assert_eq!(c::pb_error_code(null()), pb_status::PB_INVALID_ARGUMENT);
+            c::pb_string_free(null_mut());
+            c::pb_bytes_free(null_mut(), 0);
+            c::pb_error_free(null_mut());
+            c::pb_book_free(null_mut());
+            c::pb_program_free(null_mut());
+        }
+        assert!(s.is_null() && b.is_null() && p.is_null() && bytes.is_null());
+    }
+}
+
+impl Drop for Pair {
+    fn drop(&mut self) {
+        // SAFETY: both live, freed once.
+        unsafe {
+            c::pb_book_free(self.book);
+            c::pb_program_free(self.program);
+        }
+    }
+}
+
+/// Loads a program through C; `None` (and the status checked) when refused.
+fn load(text: &[u8]) -> Option<(*mut pb_program, Program)> {
+    let (mut program, mut err) = (null_mut(), null_mut());
+    // SAFETY: `text` readable for its length; out-parameters writable.
+    let status =
+        unsafe { c::pb_program_load(text.as_ptr().cast(), text.len(), &mut program, &mut err) };
+    let said = said(status, err, true);
+    let core = std::str::from_utf8(text).map(Program::parse);
+    match (text_status(text), core) {
+        (Some(s), _) => assert_eq!(said.status, s),
+        (None, Ok(Ok(core))) => {
+            assert_eq!(said.status, pb_status::PB_OK);
+            return Some((program, core));
+        }
+        (None, Ok(Err(e))) => assert_eq!(said.status as u32, expected(&e)),
+        (None, Err(_)) => unreachable!("checked UTF-8"),
+    }
+    assert!(program.is_null());
+    None
+}
+
+/// The calls, each an opcode byte, a 16-bit length and that many bytes (less at the end).
+fn calls(mut data: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
+    std::iter::from_fn(move || {
+        let (&op, rest) = data.split_first()?;
+        let (len, rest) = match rest {
+            [a, b, rest @ ..] => (usize::from(u16::from_le_bytes([*a, *b])), rest),
+            _ => (0, &[][..]),
+        };
+        let (blob, rest) = rest.split_at(len.min(rest.len()));
+        data = rest;
+        Some((op, blob))
+    })
+    .take(48)
+}
+
+/// A string for a C argument: the blob up to its first NUL.
+fn c_string(blob: &[u8]) -> CString {
+    let end = blob.iter().position(|b| *b == 0).unwrap_or(blob.len());
+    CString::new(&blob[..end]).unwrap_or_default()
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((program, core)) = load(pointbook::samples::BEAN_AND_LEAF.as_bytes()) else {
+        panic!("the sample program loads");
+    };
+    let mut pair = Pair::new(program, core);
+    for (op, blob) in calls(data) {
+        match op % 11 {
+            0 => {
+                if let Some((program, core)) = load(blob) {
+                    pair = Pair::new(program, core);
+                }
+            }
+            1 => pair.apply(blob, true),
+            2 => pair.apply(blob, false),
+            3 => pair.quote(blob),
+            4 => pair.balance(&c_string(blob)),
+            5 => {
+                let split = blob.iter().position(|b| *b == 0).unwrap_or(blob.len());
+                let at = (split < blob.len()).then(|| c_string(&blob[split + 1..]));
+                pair.progress(&c_string(&blob[..split]), at.as_deref());
+            }
+            6 => {
+                pair.digest();
+            }
+            7 => pair.save_and_restore(),
+            8 => pair.restore(blob),
+            9 => pair.analyze(blob),
+            _ => pair.nulls(),
+        }
+    }
+    pair.digest();
+});
