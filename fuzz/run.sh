@@ -5,11 +5,12 @@
 # (cargo-fuzz installed when missing). Without it (a machine with one toolchain): every
 # committed input is replayed through a stable build of the targets, no new inputs tried.
 # The committed corpus is read, not changed: new inputs go to a temporary directory (to grow
-# the corpus, run `cargo fuzz run` by hand, then `cargo fuzz cmin`).
+# the corpus, run `cargo fuzz run` by hand, then `cargo fuzz cmin`). One input running past
+# 30 s is a finding (a hang), not a stall of the test command.
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds="${1:-20}"
-targets="event_json program_text snapshot_restore event_stream"
+targets="event_json program_text snapshot_restore event_stream c_abi snapshot_values"
 
 if ! cargo +nightly --version >/dev/null 2>&1; then
   echo "fuzz: no nightly toolchain here: replaying the committed corpus of every target"
@@ -35,7 +36,7 @@ for target in $targets; do
   out="$(mktemp)"
   grown="$(mktemp -d)"
   if ! cargo +nightly fuzz run -O "$target" "$grown" "corpus/$target" -- \
-      -max_total_time="$seconds" -rss_limit_mb=4096 -max_len=200000 >"$out" 2>&1; then
+      -max_total_time="$seconds" -timeout=30 -rss_limit_mb=4096 -max_len=200000 >"$out" 2>&1; then
     tail -40 "$out"
     echo "fuzz: $target found a failure (input in fuzz/artifacts/$target/)"
     exit 1
