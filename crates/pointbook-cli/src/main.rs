@@ -8,7 +8,7 @@ mod report;
 use clap::{Args, Parser, Subcommand};
 use pointbook::analytics::{self, Analysis, Analyzer, Options};
 use pointbook::event::Purchase;
-use pointbook::feed::{self, Line, Lines, Rejection};
+use pointbook::feed::{Line, Lines, Rejection};
 use pointbook::{Book, Event, Outcome, Program};
 use std::io::{BufRead, BufWriter, IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -449,46 +449,52 @@ fn replay(a: &ReplayArgs, seen: &mut Seen<'_>) -> CliResult<(Book, usize)> {
     Ok((book, rejected))
 }
 
-/// Replays an events file on `threads` threads (see `pointbook::parallel`). Returns the book and
-/// the number of rejected events.
+/// Replays an events file on `threads` threads (see `pointbook::parallel::replay_lines`),
+/// reading the file again rather than holding its events. Lines that are not events go to
+/// stderr. Returns the book and the number of rejected events.
 fn replay_parallel(a: &ReplayArgs, threads: usize) -> CliResult<(Book, usize)> {
     let program = load_program(&a.program)?;
-    let bytes = if a.events.as_os_str() == "-" {
+    // Standard input can be read once only: it is kept, as text, for the readings.
+    let stdin = if a.events.as_os_str() == "-" {
         let mut bytes = Vec::new();
         std::io::stdin()
             .read_to_end(&mut bytes)
             .map_err(|e| e.to_string())?;
-        bytes
+        Some(bytes)
     } else {
-        std::fs::read(&a.events).map_err(|e| format!("{}: {e}", a.events.display()))?
+        None
     };
-    let parsed = feed::events(&bytes, threads);
-    // The text is not needed once parsed: free it before the replay, where memory peaks.
-    drop(bytes);
-    let mut stderr = std::io::stderr().lock();
-    let mut events = Vec::with_capacity(parsed.len());
-    let mut unreadable = 0;
-    for (line, parsed) in parsed {
-        match parsed {
-            Ok(e) => events.push(e),
-            Err(e) => {
-                unreadable += 1;
-                let _ = writeln!(stderr, "{}", Rejection::new(line, None, e).to_json());
+    let path = &a.events;
+    let mut read = |each: &mut dyn FnMut(&[u8])| -> CliResult<()> {
+        if let Some(bytes) = &stdin {
+            bytes.chunks(1 << 20).for_each(&mut *each);
+            return Ok(());
+        }
+        let mut file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut chunk = vec![0; 1 << 20];
+        loop {
+            match file.read(&mut chunk) {
+                Ok(0) => return Ok(()),
+                Ok(n) => each(chunk.get(..n).unwrap_or_default()),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(format!("{}: {e}", path.display())),
             }
         }
+    };
+    let r = pointbook::parallel::replay_lines(&program, threads, &mut read)?;
+    let mut stderr = std::io::stderr().lock();
+    for (line, e) in r.unreadable {
+        let _ = writeln!(stderr, "{}", Rejection::new(line, None, e).to_json());
     }
-    let r = pointbook::parallel::replay(&program, &events, threads);
     let how = r
         .fallback
         .map_or_else(String::new, |why| format!(" (one thread: {why})"));
     let _ = writeln!(
         stderr,
         "replayed {} events on {} thread(s){how}: {} rejected",
-        events.len() + unreadable,
-        r.threads,
-        r.rejected + unreadable
+        r.lines, r.threads, r.rejected
     );
-    Ok((r.book, r.rejected + unreadable))
+    Ok((r.book, r.rejected))
 }
 
 /// Applies each line of an events file (`-`: standard input), read in chunks as it comes;

@@ -89,3 +89,70 @@ fn a_late_enrollment_keeps_one_thread() {
     );
     assert_eq!(r.rejected, 1);
 }
+
+/// Replays `lines` as JSON Lines on two threads, fed three bytes at a time.
+fn replay_lines(program: &Program, lines: &[&str]) -> parallel::LinesReplay {
+    let history = lines.join("\n");
+    parallel::replay_lines(program, 2, &mut |each: &mut dyn FnMut(&[u8])| {
+        history.as_bytes().chunks(3).for_each(&mut *each);
+        Ok::<(), ()>(())
+    })
+    .unwrap()
+}
+
+#[test]
+fn streamed_lines_split_and_report_a_bad_advance_once() {
+    let program = bean_and_leaf();
+    let lines = [
+        r#"{"type":"enroll","id":"e1","member":"a","at":"2026-01-10T15:00:00Z"}"#,
+        r#"{"type":"enroll","id":"e2","member":"b","at":"2026-01-10T16:00:00Z"}"#,
+        // Read as an advance by the split, refused in full by both threads: reported once.
+        r#"{"type":"advance","id":"t","at":"2027-02-01T00:00:00Z","bogus":1}"#,
+        r#"{"type":"advance","id":"t2","at":"2027-02-01T00:00:00Z"}"#,
+    ];
+    let r = replay_lines(&program, &lines);
+    assert_eq!((r.threads, r.fallback), (2, None));
+    assert_eq!((r.lines, r.rejected), (4, 1));
+    assert_eq!(r.unreadable.len(), 1);
+    assert_eq!(r.unreadable[0].0, 3);
+    let events: Vec<Event> = [0, 1, 3].iter().map(|&i| event(lines[i])).collect();
+    assert_eq!(r.book.digest().unwrap(), sequential(&program, &events).0);
+}
+
+#[test]
+fn streamed_lines_with_a_late_enrollment_fall_back_to_one_thread() {
+    let program = bean_and_leaf();
+    let lines = [
+        r#"{"type":"enroll","id":"e1","member":"a","at":"2026-01-10T15:00:00Z"}"#,
+        r#"{"type":"enroll","id":"e2","member":"b","at":"2026-01-10T16:00:00Z"}"#,
+        r#"{"type":"adjust","id":"x","member":"a","at":"2026-03-01T15:00:00Z","points":5,"reason":"r"}"#,
+        r#"{"type":"enroll","id":"e3","member":"c","at":"2026-01-30T15:00:00Z"}"#,
+    ];
+    let r = replay_lines(&program, &lines);
+    assert_eq!(
+        (r.threads, r.fallback),
+        (1, Some("an enrollment or advance was late"))
+    );
+    let events: Vec<Event> = lines.iter().map(|l| event(l)).collect();
+    assert_eq!(
+        (r.book.digest().unwrap(), r.rejected),
+        sequential(&program, &events)
+    );
+}
+
+#[test]
+fn a_reading_error_ends_the_streamed_replay() {
+    let program = bean_and_leaf();
+    let mut calls = 0;
+    let r = parallel::replay_lines(&program, 2, &mut |each: &mut dyn FnMut(&[u8])| {
+        calls += 1;
+        each(br#"{"type":"enroll","id":"e1","member":"a","at":"2026-01-10T15:00:00Z"}"#);
+        if calls == 2 {
+            return Err("disk gone");
+        }
+        each(b"\n");
+        each(br#"{"type":"enroll","id":"e2","member":"b","at":"2026-01-10T16:00:00Z"}"#);
+        Ok(())
+    });
+    assert_eq!(r.unwrap_err(), "disk gone");
+}

@@ -750,6 +750,48 @@ proptest! {
         prop_assert!(replay.book.verify().is_ok());
         PARALLEL_RUNS.fetch_add(usize::from(replay.threads > 1), std::sync::atomic::Ordering::Relaxed);
     }
+
+    /// A streamed parallel replay of the history as JSON Lines, read in chunks of any size,
+    /// with lines that are not events (bad JSON, an invalid UTF-8 byte) and blank lines among
+    /// them, builds the single-threaded book and reports each unreadable line once, in order.
+    #[test]
+    fn parallel_lines_replay_equals_sequential(
+        (variant, steps) in steps(),
+        threads in 2usize..5,
+        chunk in 1usize..300,
+        bad in proptest::collection::vec((0usize..200, 0u8..4), 0..4),
+    ) {
+        let mut lines: Vec<Vec<u8>> = events(&steps).into_iter().map(String::into_bytes).collect();
+        for (at, kind) in bad {
+            let line: &[u8] = match kind {
+                0 => b"{\"type\":\"advance\"",
+                1 => b"{\"type\":\"enroll\",\"id\":\"\xff\"}",
+                // Read as an advance by the split (no member, an instant), refused in full.
+                2 => b"{\"type\":\"advance\",\"at\":\"2026-03-01T00:00:00Z\"}",
+                _ => b"   ",
+            };
+            lines.insert(at.min(lines.len()), line.to_vec());
+        }
+        let history = lines.join(&b'\n');
+        let program = program_without_stock(variant);
+        let mut book = Book::new(program.clone());
+        let (mut read, mut rejected, mut unreadable) = (0, 0, Vec::new());
+        for line in pointbook::feed::lines(&history) {
+            read += 1;
+            match line.event() {
+                Ok(e) => rejected += usize::from(book.apply(&e).is_err()),
+                Err(e) => unreadable.push((line.number, e.code())),
+            }
+        }
+        let r = pointbook::parallel::replay_lines(&program, threads, &mut |each: &mut dyn FnMut(&[u8])| {
+            history.chunks(chunk).for_each(&mut *each);
+            Ok::<(), ()>(())
+        }).unwrap();
+        prop_assert_eq!(r.book.digest().unwrap(), book.digest().unwrap(), "threads {} fallback {:?}", r.threads, r.fallback);
+        prop_assert_eq!((r.lines, r.rejected), (read, rejected + unreadable.len()));
+        let got: Vec<_> = r.unreadable.iter().map(|(n, e)| (*n, e.code())).collect();
+        prop_assert_eq!(got, unreadable);
+    }
 }
 
 #[test]

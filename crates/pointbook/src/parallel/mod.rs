@@ -39,7 +39,13 @@ use crate::ids::{EventId, MemberId};
 use crate::instant::Instant;
 use crate::program::Program;
 use crate::{Error, Outcome, Result};
+use groups::Groups;
 use std::collections::HashMap;
+
+mod groups;
+mod lines;
+
+pub use lines::{replay_lines, LinesReplay, Read};
 
 /// The result of a parallel replay.
 #[derive(Debug)]
@@ -73,8 +79,8 @@ fn run(program: &Program, events: &[Event], threads: usize, keep: bool) -> Repla
     if threads <= 1 {
         return sequential(None);
     }
-    if program.spec().rewards.iter().any(|r| r.stock.is_some()) {
-        return sequential(Some("a reward has a global stock"));
+    if let Some(why) = needs_one_thread(program) {
+        return sequential(Some(why));
     }
     let shards = partition(events, threads);
     if shards.len() <= 1 {
@@ -92,7 +98,14 @@ fn run(program: &Program, events: &[Event], threads: usize, keep: bool) -> Repla
             .iter()
             .map(|indices| {
                 let hints = &hints;
-                scope.spawn(move || run_shard(program, events, indices, hints, keep))
+                scope.spawn(move || {
+                    let mut shard = Shard::new(program, keep);
+                    for &i in indices {
+                        let (event, hint) = (events.get(i)?, *hints.get(i)?);
+                        shard.apply(i, event, hint)?;
+                    }
+                    Some(shard)
+                })
             })
             .collect();
         handles
@@ -100,34 +113,15 @@ fn run(program: &Program, events: &[Event], threads: usize, keep: bool) -> Repla
             .map(|h| h.join().ok().flatten())
             .collect()
     });
-    let mut books = Vec::with_capacity(results.len());
-    let mut advances: HashMap<EventId, Vec<Outcome>> = HashMap::new();
-    let mut rejected = 0;
-    let mut advances_rejected: Option<Vec<usize>> = None;
+    let merged = match merge(program, results) {
+        Ok(merged) => merged,
+        Err(why) => return sequential(Some(why)),
+    };
+    let book = merged.book;
     let mut outcomes: Vec<Option<Result<Outcome>>> = Vec::new();
     if keep {
         outcomes.resize_with(events.len(), || None);
-    }
-    for r in results {
-        let Some(shard) = r else {
-            return sequential(Some("an enrollment or advance was late"));
-        };
-        // Advances went to every shard: they must fare the same in each, and count once.
-        match &advances_rejected {
-            None => {
-                rejected += shard.advances_rejected.len();
-                advances_rejected = Some(shard.advances_rejected);
-            }
-            Some(first) if *first != shard.advances_rejected => {
-                return sequential(Some("an advance fared differently"));
-            }
-            Some(_) => {}
-        }
-        rejected += shard.rejected;
-        for o in shard.advances {
-            advances.entry(o.event.clone()).or_default().push(o);
-        }
-        for (i, r) in shard.results {
+        for (i, r) in merged.results {
             // An advance's result is taken once, from the merged book, below.
             if let Some(slot) = outcomes.get_mut(i) {
                 if slot.is_none() {
@@ -135,12 +129,7 @@ fn run(program: &Program, events: &[Event], threads: usize, keep: bool) -> Repla
                 }
             }
         }
-        books.push(shard.book);
     }
-    let threads = books.len();
-    let Some(book) = Book::merge(program.clone(), books, advances) else {
-        return sequential(Some("an event id is used in two member groups"));
-    };
     let mut results = Vec::with_capacity(outcomes.len());
     // The book's clock as one thread would have it before each event: the latest instant of
     // the events applied so far.
@@ -170,11 +159,76 @@ fn run(program: &Program, events: &[Event], threads: usize, keep: bool) -> Repla
     }
     Replay {
         book,
-        rejected,
-        threads,
+        rejected: merged.rejected,
+        threads: merged.threads,
         fallback: None,
         outcomes: results,
     }
+}
+
+/// Why a program must be replayed on one thread, if it must: a reward's global stock makes a
+/// redemption in one group depend on all the others.
+fn needs_one_thread(program: &Program) -> Option<&'static str> {
+    program
+        .spec()
+        .rewards
+        .iter()
+        .any(|r| r.stock.is_some())
+        .then_some("a reward has a global stock")
+}
+
+/// The shards' books merged into one.
+struct Merged {
+    book: Book,
+    /// Rejected events, each advance counted once.
+    rejected: usize,
+    threads: usize,
+    /// The shards' kept results by event index (an advance's once per shard).
+    results: Vec<(usize, Result<Outcome>)>,
+}
+
+/// Merges what the shards built into the book one thread would have built, or says why it
+/// cannot (then the history is replayed on one thread).
+fn merge(
+    program: &Program,
+    shards: Vec<Option<Shard>>,
+) -> std::result::Result<Merged, &'static str> {
+    let mut books = Vec::with_capacity(shards.len());
+    let mut advances: HashMap<EventId, Vec<Outcome>> = HashMap::new();
+    let mut rejected = 0;
+    let mut advances_rejected: Option<Vec<usize>> = None;
+    let mut results = Vec::new();
+    for shard in shards {
+        let Some(shard) = shard else {
+            return Err("an enrollment or advance was late");
+        };
+        // Advances went to every shard: they must fare the same in each, and count once.
+        match &advances_rejected {
+            None => {
+                rejected += shard.advances_rejected.len();
+                advances_rejected = Some(shard.advances_rejected);
+            }
+            Some(first) if *first != shard.advances_rejected => {
+                return Err("an advance fared differently");
+            }
+            Some(_) => {}
+        }
+        rejected += shard.rejected;
+        for o in shard.advances {
+            advances.entry(o.event.clone()).or_default().push(o);
+        }
+        results.extend(shard.results);
+        books.push(shard.book);
+    }
+    let threads = books.len();
+    let book = Book::merge(program.clone(), books, advances)
+        .ok_or("an event id is used in two member groups")?;
+    Ok(Merged {
+        book,
+        rejected,
+        threads,
+        results,
+    })
 }
 
 fn sequential(
@@ -205,6 +259,8 @@ fn sequential(
 /// What one thread built.
 struct Shard {
     book: Book,
+    /// Whether each event's result is kept.
+    keep: bool,
     /// Rejected member events.
     rejected: usize,
     /// Indices of the rejected advances.
@@ -215,28 +271,26 @@ struct Shard {
     results: Vec<(usize, Result<Outcome>)>,
 }
 
-/// Replays one shard. `None` when an enrollment or advance was rejected as late: against the
-/// whole book's clock it might have passed.
-fn run_shard(
-    program: &Program,
-    events: &[Event],
-    indices: &[usize],
-    hints: &[Option<Instant>],
-    keep: bool,
-) -> Option<Shard> {
-    let mut shard = Shard {
-        book: Book::new(program.clone()),
-        rejected: 0,
-        advances_rejected: Vec::new(),
-        advances: Vec::new(),
-        results: Vec::new(),
-    };
-    for &i in indices {
-        let (event, hint) = (events.get(i)?, *hints.get(i)?);
-        let result: Result<Outcome> = shard.book.apply_checked_against(event, hint);
+impl Shard {
+    fn new(program: &Program, keep: bool) -> Shard {
+        Shard {
+            book: Book::new(program.clone()),
+            keep,
+            rejected: 0,
+            advances_rejected: Vec::new(),
+            advances: Vec::new(),
+            results: Vec::new(),
+        }
+    }
+
+    /// Applies event `i` of the history, checking a late enrollment or advance against `hint`
+    /// (the latest instant before it in the history). `None` when one was rejected as late:
+    /// against the whole book's clock it might have passed.
+    fn apply(&mut self, i: usize, event: &Event, hint: Option<Instant>) -> Option<()> {
+        let result: Result<Outcome> = self.book.apply_checked_against(event, hint);
         if let (Ok(o), Event::Advance(_)) = (&result, event) {
             if !o.duplicate {
-                if keep {
+                if self.keep {
                     // A placeholder: the merged outcome replaces it.
                     let placeholder = Outcome {
                         postings: Vec::new(),
@@ -248,10 +302,10 @@ fn run_shard(
                         duplicate: false,
                         points: o.points,
                     };
-                    shard.results.push((i, Ok(placeholder)));
+                    self.results.push((i, Ok(placeholder)));
                 }
-                shard.advances.extend(result.ok());
-                continue;
+                self.advances.extend(result.ok());
+                return Some(());
             }
         }
         if let Err(e) = &result {
@@ -260,84 +314,47 @@ fn run_shard(
                 return None;
             }
             match event {
-                Event::Advance(_) => shard.advances_rejected.push(i),
-                _ => shard.rejected += 1,
+                Event::Advance(_) => self.advances_rejected.push(i),
+                _ => self.rejected += 1,
             }
         }
-        if keep {
-            shard.results.push((i, result));
+        if self.keep {
+            self.results.push((i, result));
         }
+        Some(())
     }
-    Some(shard)
 }
 
-/// Groups of linked members (union-find over transfers and referrals), spread over at most
-/// `threads` shards by event count; each shard lists its events' indices in history order,
-/// advances in every shard.
+/// Groups of linked members (transfers and referrals), spread over at most `threads` shards
+/// by event count; each shard lists its events' indices in history order, advances in every
+/// shard.
 fn partition(events: &[Event], threads: usize) -> Vec<Vec<usize>> {
-    let mut index: HashMap<&MemberId, usize> = HashMap::new();
-    let mut parent: Vec<usize> = Vec::new();
-    fn node<'a>(
-        index: &mut HashMap<&'a MemberId, usize>,
-        parent: &mut Vec<usize>,
-        m: &'a MemberId,
-    ) -> usize {
-        *index.entry(m).or_insert_with(|| {
-            parent.push(parent.len());
-            parent.len() - 1
-        })
-    }
-    fn root(parent: &mut [usize], mut x: usize) -> usize {
-        while parent[x] != x {
-            parent[x] = parent[parent[x]];
-            x = parent[x];
-        }
-        x
-    }
-    let mut owner: Vec<Option<usize>> = Vec::with_capacity(events.len());
+    let mut groups: Groups<&MemberId> = Groups::new();
+    let mut owner: Vec<Option<u32>> = Vec::with_capacity(events.len());
     for e in events {
-        let me = e.member().map(|m| node(&mut index, &mut parent, m));
+        let me = e.member().and_then(|m| groups.node(m));
+        if let Some(n) = me {
+            groups.count(n);
+        }
         let other = match e {
             Event::Transfer(t) => Some(&t.to),
             Event::Enroll(en) => en.referred_by.as_ref(),
             _ => None,
         };
-        if let (Some(a), Some(o)) = (me, other) {
-            let b = node(&mut index, &mut parent, o);
-            let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
-            if ra != rb {
-                parent[ra.max(rb)] = ra.min(rb);
-            }
+        if let (Some(a), Some(b)) = (me, other.and_then(|o| groups.node(o))) {
+            groups.link(a, b);
         }
         owner.push(me);
     }
-    // Events per group, then groups to the least loaded shard, largest first.
-    let mut size: HashMap<usize, usize> = HashMap::new();
-    let roots: Vec<Option<usize>> = owner
-        .iter()
-        .map(|o| o.map(|n| root(&mut parent, n)))
-        .collect();
-    for r in roots.iter().flatten() {
-        *size.entry(*r).or_default() += 1;
-    }
-    let mut groups: Vec<(usize, usize)> = size.into_iter().collect();
-    groups.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let shards = threads.min(groups.len()).max(1);
-    let mut load = vec![0usize; shards];
-    let mut shard_of: HashMap<usize, usize> = HashMap::new();
-    for (g, n) in groups {
-        let (s, _) = load
-            .iter()
-            .enumerate()
-            .min_by_key(|(i, l)| (**l, *i))
-            .unwrap_or((0, &0));
-        load[s] += n;
-        shard_of.insert(g, s);
-    }
+    let (shard_of, shards) = groups.assign(threads);
     let mut out = vec![Vec::new(); shards];
-    for (i, r) in roots.iter().enumerate() {
-        match r.and_then(|r| shard_of.get(&r)) {
-            Some(s) => out[*s].push(i),
+    for (i, n) in owner.iter().enumerate() {
+        match n.and_then(|n| shard_of.get(n as usize)) {
+            Some(s) => {
+                if let Some(shard) = out.get_mut(usize::from(*s)) {
+                    shard.push(i);
+                }
+            }
             None => out.iter_mut().for_each(|shard| shard.push(i)),
         }
     }
