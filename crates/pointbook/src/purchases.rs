@@ -90,6 +90,25 @@ impl Records {
             }
             Records::Few(bytes) => bytes,
         };
+        // Most writes are of a new purchase: the records read, none has its id and there is
+        // room, so it goes at the end, in the same allocation grown once.
+        let (mut count, mut fresh) = (0, true);
+        for entry in scan(bytes) {
+            match entry {
+                Ok((id, _)) if id != purchase.as_str() => count += 1,
+                _ => fresh = false,
+            }
+        }
+        if fresh && count < FEW {
+            let mut w = Writer::new(0, Instant::UNIX_EPOCH);
+            w.out = std::mem::take(bytes).into_vec();
+            w.out.reserve_exact(purchase.as_str().len() + record.len() + 4);
+            w.text(purchase.as_str());
+            w.unsigned(record.len() as u64);
+            w.out.extend_from_slice(&record);
+            *bytes = w.out.into_boxed_slice();
+            return;
+        }
         let mut entries = scan(bytes);
         let kept: Vec<(&str, &[u8])> = entries
             .by_ref()
