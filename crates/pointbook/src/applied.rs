@@ -102,16 +102,16 @@ pub(crate) enum Prior<'a> {
 }
 
 impl Applied {
-    /// What is known of `key`, for an event of `content` (or of `legacy()`, the fingerprint
-    /// an older book may have kept for the same event).
+    /// What is known of `key`, for an event of `content` (or one for which `older(kept)` says
+    /// that an older book kept `kept` as the fingerprint of the same event).
     pub fn prior(
         &self,
         key: IdKey,
         content: u64,
-        legacy: impl FnOnce() -> u64,
+        older: impl FnOnce(u64) -> bool,
     ) -> Option<Prior<'_>> {
         let seen = *self.seen.get(&key)?;
-        if seen.content != content && seen.content != legacy() {
+        if seen.content != content && !older(seen.content) {
             return Some(Prior::Conflict);
         }
         let outcome = self

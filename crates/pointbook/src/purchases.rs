@@ -102,7 +102,8 @@ impl Records {
         if fresh && count < FEW {
             let mut w = Writer::new(0, Instant::UNIX_EPOCH);
             w.out = std::mem::take(bytes).into_vec();
-            w.out.reserve_exact(purchase.as_str().len() + record.len() + 4);
+            w.out
+                .reserve_exact(purchase.as_str().len() + record.len() + 4);
             w.text(purchase.as_str());
             w.unsigned(record.len() as u64);
             w.out.extend_from_slice(&record);

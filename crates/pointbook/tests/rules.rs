@@ -821,11 +821,12 @@ fn snapshots_refuse_other_programs_versions_and_tampering() {
         "invalid_snapshot"
     );
     let text = String::from_utf8(snap.clone()).unwrap();
-    let v4 = text.replacen("\"version\":3", "\"version\":4", 1);
-    let e = Book::restore(bean_and_leaf(), v4.as_bytes()).unwrap_err();
+    let v5 = text.replacen("\"version\":4", "\"version\":5", 1);
+    assert_ne!(v5, text);
+    let e = Book::restore(bean_and_leaf(), v5.as_bytes()).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "invalid snapshot: version 4 is not supported (this build reads 1 to 3)"
+        "invalid snapshot: version 5 is not supported (this build reads 1 to 4)"
     );
     // A changed state no longer matches its checksum.
     let tampered = text.replacen("\"available\":25", "\"available\":2500", 1);
@@ -900,10 +901,11 @@ fn version_1_and_2_snapshots_still_restore() {
         "invalid snapshot: a version 1 snapshot has no checksum"
     );
     // Each version holds its own form of the applied events.
-    let v3 = String::from_utf8(b.snapshot().unwrap()).unwrap();
+    let v4 = String::from_utf8(b.snapshot().unwrap()).unwrap();
     let relabelled = [
-        without_checksum(&v3),
+        without_checksum(&v4),
         v1.replacen("\"version\":1", "\"version\":3", 1),
+        v1.replacen("\"version\":1", "\"version\":4", 1),
     ];
     for text in relabelled {
         let e = Book::restore(bean_and_leaf(), text.as_bytes()).unwrap_err();
@@ -935,6 +937,47 @@ fn an_amount_written_with_more_zeros_is_the_same_event() {
     }
     let e = b.apply(&purchase("4.76")).unwrap_err();
     assert_eq!(e.code(), "id_conflict");
+}
+
+/// A snapshot of the bundled history, as the last build writing version 3 wrote it.
+const VERSION_3: &str = include_str!("fixtures/bean-and-leaf-v3.snapshot");
+
+/// A version 3 book kept the fingerprints of its events' canonical JSON: restored, every event
+/// of its history sent again is a duplicate with its first outcome's points (not
+/// `IdConflict`), another event under one of its ids is still `IdConflict`, and the book goes
+/// on as the same history replayed now does.
+#[test]
+fn a_version_3_book_knows_every_resend() {
+    let history = include_str!("../../../examples/events/bean-and-leaf.jsonl");
+    let mut straight = book();
+    let mut firsts = Vec::new();
+    for line in history.lines() {
+        firsts.push(straight.apply(&event(line)));
+    }
+    let mut restored = Book::restore(bean_and_leaf(), VERSION_3.as_bytes()).unwrap();
+    assert_eq!(restored.balances(), straight.balances());
+    let mut resent = 0;
+    for (line, first) in history.lines().zip(firsts) {
+        let Ok(first) = first else { continue };
+        let again = restored.apply(&event(line)).unwrap();
+        assert!(again.duplicate, "{line}");
+        assert_eq!(again.points, first.points, "{line}");
+        resent += 1;
+    }
+    assert!(resent > 10, "{resent} events resent");
+    let line = history
+        .lines()
+        .find(|l| l.contains("\"amount\":\"100.00\""))
+        .unwrap();
+    let e = restored
+        .apply(&event(&line.replace("\"100.00\"", "\"100.01\"")))
+        .unwrap_err();
+    assert_eq!(e.code(), "id_conflict");
+    let next = event(
+        r#"{"type":"purchase","id":"later","member":"m1","at":"2027-07-02T10:00:00Z","lines":[{"sku":"LATTE","category":"coffee","amount":"4.75"}]}"#,
+    );
+    assert_eq!(restored.apply(&next), straight.apply(&next));
+    assert_eq!(restored.balances(), straight.balances());
 }
 
 /// Books written before events were identified by value kept the fingerprint of the event as

@@ -166,8 +166,8 @@ impl Book {
         content: u64,
         book_clock: Option<Instant>,
     ) -> Option<Result<Outcome>> {
-        let as_written = || content_as_written(event);
-        let (seen, recorded) = match self.state.applied.prior(key, content, as_written)? {
+        let older = |kept| kept_by_older_book(event, kept);
+        let (seen, recorded) = match self.state.applied.prior(key, content, older)? {
             Prior::Conflict => {
                 return Some(Err(Error::IdConflict {
                     event: event.id().to_string(),
@@ -480,18 +480,22 @@ pub(crate) fn merge_advance(parts: Vec<Outcome>) -> Option<Outcome> {
 /// The fingerprint of an event's identity form ([`Event::write_identity`],
 /// [`applied::fingerprint`]).
 fn content_of(event: &Event) -> u64 {
-    let mut json = Vec::with_capacity(512);
-    event.write_identity(&mut json);
-    applied::fingerprint(&Sha256::digest(&json))
+    let mut bytes = Vec::with_capacity(160);
+    event.write_identity(&mut bytes);
+    applied::fingerprint(&Sha256::digest(&bytes))
 }
 
-/// The fingerprint books written before decimals were written by value kept for `event`: its
-/// canonical JSON as is. Asked for only when the fingerprint by value differs from the one
-/// kept, so that a resend of an event applied by such a book is still a resend.
-fn content_as_written(event: &Event) -> u64 {
-    let mut json = Vec::with_capacity(512);
-    event.write_identity_as_written(&mut json);
-    applied::fingerprint(&Sha256::digest(&json))
+/// Whether `kept` is the fingerprint a book of an earlier snapshot version kept for `event`:
+/// of its canonical JSON with decimals by value (version 3), or as written (1 and 2). Asked
+/// only when the fingerprint of the identity form differs from the one kept, so that a resend
+/// of an event applied by such a book is still a resend.
+fn kept_by_older_book(event: &Event, kept: u64) -> bool {
+    let of = |write: fn(&Event, &mut Vec<u8>)| {
+        let mut json = Vec::with_capacity(512);
+        write(event, &mut json);
+        applied::fingerprint(&Sha256::digest(&json))
+    };
+    kept == of(Event::write_identity_json) || kept == of(Event::write_identity_as_written)
 }
 
 fn outcome_of(event: &EventId, kind: &'static str, at: Instant, j: Journal) -> Outcome {

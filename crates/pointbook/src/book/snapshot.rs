@@ -10,14 +10,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
-/// The snapshot format version this build writes. It reads this one and versions 1 and 2.
-pub const SNAPSHOT_VERSION: u32 = 3;
+/// The snapshot format version this build writes. It reads this one and versions 1 to 3.
+pub const SNAPSHOT_VERSION: u32 = 4;
 const SNAPSHOT_FORMAT: &str = "pointbook-snapshot";
 
 /// Version 2 adds `checksum`, the SHA-256 of the state's bytes as written (the book's
 /// digest): a snapshot changed in any bit of its state, or of its checksum, is refused.
 /// Version 3 writes the applied events as keys and the recent outcomes (`applied`, see
-/// [`crate::applied`]) where 1 and 2 wrote every outcome (`events`).
+/// [`crate::applied`]) where 1 and 2 wrote every outcome (`events`). Version 4 is written as
+/// 3 is, with the fingerprints of events' identity forms ([`crate::Event`]'s
+/// `write_identity`) where 3 kept those of their canonical JSON; a book restored from an older
+/// version keeps the fingerprints it had and still knows its resends.
 #[derive(Serialize)]
 struct SnapshotOut<'a> {
     format: &'a str,
@@ -27,7 +30,7 @@ struct SnapshotOut<'a> {
     state: &'a RawValue,
 }
 
-/// A snapshot of either version, its state kept as the bytes it was written as.
+/// A snapshot of any version, its state kept as the bytes it was written as.
 #[derive(Deserialize)]
 struct SnapshotIn<'a> {
     format: String,
@@ -63,8 +66,8 @@ impl Book {
         serde_json::to_vec(&out).map_err(unwritable)
     }
 
-    /// A book from a snapshot (version 3, or 1 or 2 as earlier builds wrote them) taken under the
-    /// same program. A version 2 or 3 snapshot's state must match its checksum; the restored
+    /// A book from a snapshot (version 4, or 1 to 3 as earlier builds wrote them) taken under
+    /// the same program. A snapshot of version 2 or later must match its checksum; the restored
     /// state's values are checked against what the engine could have written, and the state
     /// against every invariant, before it is accepted.
     pub fn restore(program: Program, bytes: &[u8]) -> Result<Book> {
@@ -77,8 +80,8 @@ impl Book {
         match (snapshot.version, &snapshot.checksum) {
             (1, None) => {}
             (1, Some(_)) => return Err(bad("a version 1 snapshot has no checksum".into())),
-            (2 | 3, None) => return Err(bad("the checksum is missing".into())),
-            (2 | 3, Some(checksum)) => {
+            (2..=SNAPSHOT_VERSION, None) => return Err(bad("the checksum is missing".into())),
+            (2..=SNAPSHOT_VERSION, Some(checksum)) => {
                 if *checksum != hex(&Sha256::digest(snapshot.state.get().as_bytes())) {
                     return Err(bad("the state does not match its checksum".into()));
                 }

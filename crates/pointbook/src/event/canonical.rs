@@ -1,9 +1,9 @@
 //! The canonical JSON of an event: compact, fields in declaration order, `type` first,
-//! byte for byte what `serde_json` writes for [`Event`]'s `Serialize`. Every applied event is
-//! hashed through this text with its decimals written by value (idempotency: `"4.750"` and
-//! `"4.75"` are one amount), and going through serde's machinery, one small write at a time,
-//! was about a fifth of applying a purchase. This writes it straight into one buffer. A
-//! property test holds it to `serde_json`'s output.
+//! byte for byte what `serde_json` writes for [`Event`]'s `Serialize`, written straight into
+//! one buffer (serde's machinery, one small write at a time, cost a fifth of applying a
+//! purchase when every event was hashed through this text). A property test holds it to
+//! `serde_json`'s output. Books of snapshot versions up to 3 kept fingerprints of this text;
+//! later ones keep those of [`Event::write_identity`].
 
 use super::{Event, Line, RefundLine};
 use crate::instant::Instant;
@@ -27,15 +27,15 @@ impl Event {
         String::from_utf8(json).unwrap_or_default()
     }
 
-    /// Writes the form an event's identity is taken of (SEMANTICS §9, idempotency) after
-    /// `out`'s bytes: its canonical JSON with every decimal written by value (`"4.750"` as
-    /// `"4.75"`), so that two events differing only in how an amount is written are one event.
-    pub(crate) fn write_identity(&self, out: &mut Vec<u8>) {
+    /// The identity form of books written in snapshot version 3 (before
+    /// [`Event::write_identity`]): the canonical JSON with every decimal written by value
+    /// (`"4.750"` as `"4.75"`).
+    pub(crate) fn write_identity_json(&self, out: &mut Vec<u8>) {
         write_event(self, out, Decimals::ByValue);
     }
 
-    /// The identity form of books written before decimals were written by value: the
-    /// canonical JSON as is ([`Event::to_json`]).
+    /// The identity form of books written before decimals were written by value (snapshot
+    /// versions 1 and 2): the canonical JSON as is ([`Event::to_json`]).
     pub(crate) fn write_identity_as_written(&self, out: &mut Vec<u8>) {
         write_event(self, out, Decimals::AsWritten);
     }

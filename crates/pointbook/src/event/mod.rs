@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 mod canonical;
+mod identity;
 mod validate;
 
 pub(crate) use validate::{validate_basket, validate_event, validate_head};
