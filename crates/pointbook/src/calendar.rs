@@ -8,6 +8,7 @@ use crate::instant::Instant;
 use chrono::{Datelike, Days, Months, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
+use std::sync::{Arc, OnceLock};
 
 /// A calendar period, for caps, limits and end-of-period expiry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,15 +29,47 @@ pub enum Period {
 }
 
 /// The program's calendar: its time zone and the arithmetic on it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// The local midnights of a year are computed once, on first use, for the years of nearly
+/// every history (1970 to 2169), and then looked up: from the time zone's rules, a midnight
+/// costs a search of its transitions and a walk out of any gap, and every lot's maturity and
+/// expiry asks for one. Other years ask the rules each time. Clones share what was computed.
+#[derive(Clone)]
 pub struct Calendar {
     tz: Tz,
+    years: Arc<[OnceLock<YearMidnights>]>,
+}
+
+/// The midnights of a year's local dates in seconds since the epoch, once computed
+/// ([`Calendar::midnights`]).
+type YearMidnights = Option<Box<[i64]>>;
+
+/// The first year whose midnights are kept.
+const FIRST_YEAR: i32 = 1970;
+/// How many years' midnights are kept, from [`FIRST_YEAR`].
+const YEARS: usize = 200;
+
+impl PartialEq for Calendar {
+    fn eq(&self, other: &Calendar) -> bool {
+        self.tz == other.tz
+    }
+}
+
+impl Eq for Calendar {}
+
+impl std::fmt::Debug for Calendar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Calendar").field("tz", &self.tz).finish()
+    }
 }
 
 impl Calendar {
     /// A calendar in a time zone.
     pub fn new(tz: Tz) -> Self {
-        Calendar { tz }
+        Calendar {
+            tz,
+            years: (0..YEARS).map(|_| OnceLock::new()).collect(),
+        }
     }
 
     /// The time zone.
@@ -51,6 +84,15 @@ impl Calendar {
 
     /// The first instant of a local date (00:00 local, or the end of a gap at midnight).
     pub fn midnight(&self, d: NaiveDate) -> Instant {
+        let kept = self
+            .midnights(d.year())
+            .and_then(|days| days.get(d.ordinal0() as usize))
+            .and_then(|&s| Instant::from_timestamp(s, 0));
+        kept.unwrap_or_else(|| self.midnight_by_rules(d))
+    }
+
+    /// [`Calendar::midnight`] from the time zone's rules.
+    fn midnight_by_rules(&self, d: NaiveDate) -> Instant {
         let start = d.and_time(chrono::NaiveTime::MIN);
         for minutes in 0..=(26 * 60) {
             let local = start + chrono::Duration::minutes(minutes);
@@ -60,6 +102,27 @@ impl Calendar {
         }
         // Unreachable for real time zones (no gap lasts a day); fall back to UTC midnight.
         Utc.from_utc_datetime(&start)
+    }
+
+    /// The midnights (seconds since the epoch) of every local date of `year`, in order, as
+    /// [`Calendar::midnight_by_rules`] gives them; `None` for a year not kept (or, were there
+    /// one, a year with a midnight between two seconds).
+    fn midnights(&self, year: i32) -> Option<&[i64]> {
+        let i = usize::try_from(year.checked_sub(FIRST_YEAR)?).ok()?;
+        let kept = self.years.get(i)?.get_or_init(|| {
+            let mut d = NaiveDate::from_ymd_opt(year, 1, 1)?;
+            let mut days = Vec::with_capacity(366);
+            while d.year() == year {
+                let t = self.midnight_by_rules(d);
+                if t.timestamp_subsec_nanos() != 0 {
+                    return None;
+                }
+                days.push(t.timestamp());
+                d = d.succ_opt()?;
+            }
+            Some(days.into_boxed_slice())
+        });
+        kept.as_deref()
     }
 
     /// 00:00 local on the local date `days` after `t`'s local date.
@@ -118,4 +181,55 @@ pub fn date_of_day(n: i64) -> NaiveDate {
         .ok()
         .and_then(NaiveDate::from_num_days_from_ce_opt)
         .unwrap_or(NaiveDate::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono_tz::{Africa, America, Asia, Australia, Europe, Pacific};
+
+    /// Zones with what makes calendars hard: gaps and repeats at midnight, a day skipped,
+    /// offsets of minutes and seconds, daylight saving below standard time, 30-minute shifts.
+    const ZONES: [Tz; 14] = [
+        Tz::UTC,
+        America::New_York,
+        America::Santiago,
+        America::Sao_Paulo,
+        America::Havana,
+        Asia::Beirut,
+        Asia::Tehran,
+        Asia::Kathmandu,
+        Australia::Lord_Howe,
+        Europe::Dublin,
+        Africa::Casablanca,
+        Africa::Monrovia,
+        Pacific::Apia,
+        Pacific::Kiritimati,
+    ];
+
+    /// The kept midnights are the rules' midnights, over years of every kind (kept, with a
+    /// day skipped, at the edges of the kept ones, and outside them).
+    #[test]
+    fn kept_midnights_are_the_rules_midnights() {
+        for tz in ZONES {
+            let cal = Calendar::new(tz);
+            for year in [
+                1900, 1969, 1970, 1971, 1972, 2011, 2012, 2026, 2038, 2168, 2169, 2170,
+            ] {
+                let Some(mut d) = NaiveDate::from_ymd_opt(year, 1, 1) else {
+                    continue;
+                };
+                while d.year() == year {
+                    let midnight = cal.midnight(d);
+                    assert_eq!(midnight, cal.midnight_by_rules(d), "{tz} {d}");
+                    // A day skipped whole (Samoa's 2011-12-30) starts when the next one does.
+                    assert!(cal.date(midnight) >= d, "{tz} {d}");
+                    d = d.succ_opt().unwrap_or(NaiveDate::MAX);
+                }
+            }
+            assert!(cal.midnights(2026).is_some());
+            assert!(cal.midnights(FIRST_YEAR - 1).is_none());
+            assert!(cal.midnights(FIRST_YEAR + YEARS as i32).is_none());
+        }
+    }
 }
