@@ -23,10 +23,35 @@ impl std::fmt::Display for Corrupt {
 /// How many of the member ids written last an outcome's encoding refers back to.
 pub(crate) const RECENT_MEMBERS: usize = 4;
 
+/// The member ids a writer wrote last (its side of [`Reader::members`]): the last
+/// [`RECENT_MEMBERS`] of them in a ring, and how many it wrote in all, which numbers them.
+#[derive(Default)]
+pub(crate) struct RecentMembers<'a> {
+    ring: [Option<&'a MemberId>; RECENT_MEMBERS],
+    written: usize,
+}
+
+impl<'a> RecentMembers<'a> {
+    /// The number (from 0, among all written) of `m` if it is among the last few.
+    fn find(&self, m: &MemberId) -> Option<usize> {
+        let first = self.written.saturating_sub(RECENT_MEMBERS);
+        (first..self.written)
+            .rev()
+            .find(|&i| self.ring.get(i % RECENT_MEMBERS).copied().flatten() == Some(m))
+    }
+
+    fn push(&mut self, m: &'a MemberId) {
+        if let Some(slot) = self.ring.get_mut(self.written % RECENT_MEMBERS) {
+            *slot = Some(m);
+        }
+        self.written += 1;
+    }
+}
+
 pub(crate) struct Writer<'a> {
     pub out: Vec<u8>,
     /// Member ids already written, by number.
-    pub members: Vec<&'a MemberId>,
+    pub members: RecentMembers<'a>,
     /// The outcome's instant, which the others are written relative to.
     pub base: Instant,
 }
@@ -36,7 +61,7 @@ impl Writer<'_> {
     pub fn new(capacity: usize, base: Instant) -> Self {
         Writer {
             out: Vec::with_capacity(capacity),
-            members: Vec::new(),
+            members: RecentMembers::default(),
             base,
         }
     }
@@ -93,10 +118,8 @@ impl<'a> Writer<'a> {
     /// text. Looking back only a few keeps an advance's outcome, which names every member,
     /// linear; its movements come grouped by member, so the few are enough.
     pub fn member(&mut self, m: &'a MemberId) {
-        let recent = self.members.len().saturating_sub(RECENT_MEMBERS);
-        let found = self.members[recent..].iter().rposition(|k| *k == m);
-        match found {
-            Some(i) => self.unsigned((recent + i) as u64 + 1),
+        match self.members.find(m) {
+            Some(i) => self.unsigned(i as u64 + 1),
             None => {
                 self.out.push(0);
                 self.text(m.as_str());

@@ -98,11 +98,13 @@ pub(crate) fn earn(
         spend = spend.checked_add(line.amount)?;
         eligible_lines.push((line, lb));
     }
-    let mut lines = vec![Contribution {
+    // The base, each rule, the tier and the rounding at most.
+    let mut lines = Vec::with_capacity(spec.earning.rules.len() + 3);
+    lines.push(Contribution {
         kind: "base",
         name: None,
         points: base,
-    }];
+    });
     let mut total = base;
     let mut cap_used = BTreeMap::new();
     let tier_id = p.levels().get(b.tier).map(|l| l.id.as_str()).unwrap_or("");
@@ -115,21 +117,18 @@ pub(crate) fn earn(
         {
             continue;
         }
-        let matching: Vec<&(&Line, Decimal)> = eligible_lines
-            .iter()
-            .filter(|(l, _)| line_matches(r, l))
-            .collect();
-        if matching.is_empty() {
+        let matching = || eligible_lines.iter().filter(|(l, _)| line_matches(r, l));
+        if matching().next().is_none() {
             continue;
         }
         let mut c = if let Some(pct) = r.bonus_percent {
             let mut s = Decimal::ZERO;
-            for (_, lb) in &matching {
+            for (_, lb) in matching() {
                 s = s.checked_add(*lb)?;
             }
             s.checked_mul(pct)?.checked_div(hundred())?
         } else if let Some(ppu) = r.points_per_unit {
-            let units: u64 = matching.iter().map(|(l, _)| u64::from(l.quantity)).sum();
+            let units: u64 = matching().map(|(l, _)| u64::from(l.quantity)).sum();
             Decimal::from(units).checked_mul(Decimal::from(ppu))?
         } else {
             Decimal::from(r.bonus_points.unwrap_or(0))

@@ -157,8 +157,18 @@ pub(crate) fn encode_receipt(channel: Option<&str>, lines: &[Line]) -> Box<[u8]>
 
 /// Encodes a purchase record in one allocation: its fields, its cap usage (two empty maps for
 /// most purchases, two bytes), then its receipt's bytes.
+#[cfg(test)]
 pub(crate) fn encode_purchase(r: &PurchaseRecord) -> Box<[u8]> {
-    let mut w = Writer::new(32 + r.receipt.0.len(), Instant::UNIX_EPOCH);
+    let mut out = Vec::new();
+    encode_purchase_into(r, &mut out);
+    out.into_boxed_slice()
+}
+
+/// [`encode_purchase`], written after `out`'s bytes.
+pub(crate) fn encode_purchase_into(r: &PurchaseRecord, out: &mut Vec<u8>) {
+    let mut w = Writer::new(0, Instant::UNIX_EPOCH);
+    w.out = std::mem::take(out);
+    w.out.reserve(32 + r.receipt.0.len());
     w.instant(r.at);
     w.unsigned(r.tier as u64);
     w.signed(r.credited);
@@ -179,7 +189,7 @@ pub(crate) fn encode_purchase(r: &PurchaseRecord) -> Box<[u8]> {
         }
     }
     w.out.extend_from_slice(&r.receipt.0);
-    w.out.into_boxed_slice()
+    *out = w.out;
 }
 
 /// Reads a purchase record back.

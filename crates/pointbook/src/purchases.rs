@@ -3,7 +3,7 @@
 //!
 //! A member's records sit together, so that erasing a member (`forget`) finds them without a
 //! scan of the book. Each record is in the compact form of
-//! [`crate::purchase::encode_purchase`]. A member with few records (most members) keeps them
+//! [`crate::purchase::encode_purchase_into`]. A member with few records (most members) keeps them
 //! one after another in one allocation, read by a scan; a member with more keeps a map by
 //! purchase id, so that a busy member's purchase or refund costs what anyone's does
 //! (`benches/RESULTS.md`: a map per member was a third of a book's memory).
@@ -82,10 +82,10 @@ impl Records {
 
     /// Writes the record of a purchase, in place of any it had. Records that no longer read
     /// (bytes changed from outside) are kept as they are, so that reading them still fails.
-    fn insert(&mut self, purchase: EventId, record: Box<[u8]>) {
+    fn insert(&mut self, purchase: EventId, record: &[u8]) {
         let bytes = match self {
             Records::Many(map) => {
-                map.insert(purchase, record);
+                map.insert(purchase, record.into());
                 return;
             }
             Records::Few(bytes) => bytes,
@@ -106,7 +106,7 @@ impl Records {
                 .reserve_exact(purchase.as_str().len() + record.len() + 4);
             w.text(purchase.as_str());
             w.unsigned(record.len() as u64);
-            w.out.extend_from_slice(&record);
+            w.out.extend_from_slice(record);
             *bytes = w.out.into_boxed_slice();
             return;
         }
@@ -123,7 +123,7 @@ impl Records {
             for (id, r) in kept {
                 map.insert(EventId::new(id), r.into());
             }
-            map.insert(purchase, record);
+            map.insert(purchase, record.into());
             *self = Records::Many(Box::new(map));
             return;
         }
@@ -138,7 +138,7 @@ impl Records {
         }
         w.text(purchase.as_str());
         w.unsigned(record.len() as u64);
-        w.out.extend_from_slice(&record);
+        w.out.extend_from_slice(record);
         w.out.extend_from_slice(rest);
         *bytes = w.out.into_boxed_slice();
     }
@@ -157,7 +157,12 @@ impl Records {
 /// The purchase records of a book. Written as a sequence of `[[member, purchase], record]`
 /// pairs sorted by key.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Purchases(Map<MemberId, Records>);
+pub(crate) struct Purchases {
+    records: Map<MemberId, Records>,
+    /// Where a record is encoded before it is copied into its member's records: kept, so
+    /// that a purchase allocates nothing for it.
+    scratch: Vec<u8>,
+}
 
 impl Purchases {
     /// The record of a member's purchase.
@@ -166,33 +171,31 @@ impl Purchases {
         member: &MemberId,
         purchase: &EventId,
     ) -> Option<Result<PurchaseRecord, Corrupt>> {
-        let bytes = self.0.get(member)?.get(purchase)?;
+        let bytes = self.records.get(member)?.get(purchase)?;
         Some(bytes.and_then(crate::purchase::decode_purchase))
     }
 
     /// Writes the record of a member's purchase.
     pub fn insert(&mut self, member: MemberId, purchase: EventId, record: &PurchaseRecord) {
-        self.insert_bytes(member, purchase, crate::purchase::encode_purchase(record));
-    }
-
-    fn insert_bytes(&mut self, member: MemberId, purchase: EventId, record: Box<[u8]>) {
-        self.0
+        self.scratch.clear();
+        crate::purchase::encode_purchase_into(record, &mut self.scratch);
+        self.records
             .entry(member)
             .or_insert_with(|| Records::Few(Box::default()))
-            .insert(purchase, record);
+            .insert(purchase, &self.scratch);
     }
 
     /// Removes every record of a member (a member without records has no entry, so that
     /// equal books compare equal).
     pub fn erase(&mut self, member: &MemberId) {
-        self.0.remove(member);
+        self.records.remove(member);
     }
 
     /// Cuts every record short, as memory changed from outside would (tests of what the book
     /// does with records it cannot read back).
     #[cfg(test)]
     pub fn damage(&mut self) {
-        for records in self.0.values_mut() {
+        for records in self.records.values_mut() {
             match records {
                 Records::Few(bytes) => {
                     *bytes = bytes
@@ -211,27 +214,27 @@ impl Purchases {
 
     /// Members with at least one record.
     pub fn members(&self) -> usize {
-        self.0.len()
+        self.records.len()
     }
 
     /// Makes room for `members` more members.
     pub fn reserve(&mut self, members: usize) {
-        self.0.reserve(members);
+        self.records.reserve(members);
     }
 
     /// Adds the records of another book (of other members: a shard of a parallel replay).
     /// `None` if a member of both has records that no longer read: they cannot be merged
     /// without losing them.
     pub fn absorb(&mut self, other: Purchases) -> Option<()> {
-        for (member, records) in other.0 {
-            match self.0.entry(member) {
+        for (member, records) in other.records {
+            match self.records.entry(member) {
                 std::collections::hash_map::Entry::Vacant(v) => {
                     v.insert(records);
                 }
                 std::collections::hash_map::Entry::Occupied(mut o) => {
                     let into = o.get_mut();
                     for (id, r) in records.sorted().ok()? {
-                        into.insert(EventId::new(id), r.into());
+                        into.insert(EventId::new(id), r);
                     }
                 }
             }
@@ -243,9 +246,9 @@ impl Purchases {
 /// Equal when the same members have the same records, whatever their order in memory.
 impl PartialEq for Purchases {
     fn eq(&self, other: &Purchases) -> bool {
-        self.0.len() == other.0.len()
-            && self.0.iter().all(|(member, records)| {
-                other.0.get(member).is_some_and(|theirs| {
+        self.records.len() == other.records.len()
+            && self.records.iter().all(|(member, records)| {
+                other.records.get(member).is_some_and(|theirs| {
                     matches!((records.sorted(), theirs.sorted()), (Ok(a), Ok(b)) if a == b)
                 })
             })
@@ -255,7 +258,7 @@ impl PartialEq for Purchases {
 impl Serialize for Purchases {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut entries: Vec<((&MemberId, &str), &[u8])> = Vec::new();
-        for (member, records) in &self.0 {
+        for (member, records) in &self.records {
             let sorted = records.sorted().map_err(serde::ser::Error::custom)?;
             entries.extend(sorted.into_iter().map(|(id, r)| ((member, id), r)));
         }
@@ -336,7 +339,10 @@ mod tests {
                     &record(n - 1 - i),
                 );
             }
-            let many = matches!(forward.0.get(&MemberId::new("m1")), Some(Records::Many(_)));
+            let many = matches!(
+                forward.records.get(&MemberId::new("m1")),
+                Some(Records::Many(_))
+            );
             assert_eq!(many, n > 64, "{n} records");
             for i in 0..n {
                 assert_eq!(credited(&forward, "m1", &format!("p{i}")), Some(i));

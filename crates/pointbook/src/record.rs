@@ -40,7 +40,7 @@ pub(crate) fn encode(o: &Outcome) -> Box<[u8]> {
     let out = Vec::with_capacity(96 + 40 * (o.postings.len() + o.explanation.len()));
     let mut w = Writer {
         out,
-        members: Vec::new(),
+        members: Default::default(),
         base: o.at,
     };
     w.text(o.event.as_str());
@@ -488,7 +488,7 @@ mod tests {
         for d in all {
             let mut w = Writer {
                 out: Vec::new(),
-                members: Vec::new(),
+                members: Default::default(),
                 base: Instant::UNIX_EPOCH,
             };
             w.decimal(&d);

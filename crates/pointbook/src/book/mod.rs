@@ -480,9 +480,9 @@ pub(crate) fn merge_advance(parts: Vec<Outcome>) -> Option<Outcome> {
 /// The fingerprint of an event's identity form ([`Event::write_identity`],
 /// [`applied::fingerprint`]).
 fn content_of(event: &Event) -> u64 {
-    let mut bytes = Vec::with_capacity(160);
-    event.write_identity(&mut bytes);
-    applied::fingerprint(&Sha256::digest(&bytes))
+    let mut hash = Sha256::new();
+    event.write_identity(&mut hash);
+    applied::fingerprint(&hash.finalize())
 }
 
 /// Whether `kept` is the fingerprint a book of an earlier snapshot version kept for `event`:

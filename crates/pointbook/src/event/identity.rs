@@ -18,10 +18,28 @@ use super::{
 use crate::instant::Instant;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
+use sha2::{Digest, Sha256};
+
+/// Where an identity form is written: a buffer, or straight into a hash.
+pub(crate) trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl Sink for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+impl Sink for Sha256 {
+    fn put(&mut self, bytes: &[u8]) {
+        self.update(bytes);
+    }
+}
 
 impl Event {
-    /// Writes the event's identity form after `out`'s bytes.
-    pub(crate) fn write_identity(&self, out: &mut Vec<u8>) {
+    /// Writes the event's identity form into `out`.
+    pub(crate) fn write_identity(&self, out: &mut impl Sink) {
         let mut w = Identity(out);
         // The kind, as a number of its own: one byte that also says how the rest reads.
         w.byte(match self {
@@ -46,7 +64,7 @@ impl Event {
                 attributes,
             }) => {
                 w.head(id.as_str(), Some(member.as_str()), at);
-                w.option(birthday.as_ref(), Identity::date);
+                w.option(birthday.as_ref(), |w, d| w.date(d));
                 w.option(referred_by.as_ref(), |w, r| w.text(r.as_str()));
                 w.count(attributes.len());
                 for (k, v) in attributes {
@@ -94,7 +112,7 @@ impl Event {
                 } in lines
                 {
                     w.text(sku);
-                    w.option(amount.as_ref(), Identity::decimal);
+                    w.option(amount.as_ref(), |w, a| w.decimal(a));
                     w.option(quantity.as_ref(), |w, q| w.bytes(&q.to_le_bytes()));
                 }
             }
@@ -156,16 +174,16 @@ impl Event {
     }
 }
 
-/// Appends an identity form to a buffer.
-struct Identity<'a>(&'a mut Vec<u8>);
+/// Writes an identity form into a sink.
+struct Identity<'a, S>(&'a mut S);
 
-impl Identity<'_> {
+impl<S: Sink> Identity<'_, S> {
     fn byte(&mut self, b: u8) {
-        self.0.push(b);
+        self.0.put(&[b]);
     }
 
     fn bytes(&mut self, b: &[u8]) {
-        self.0.extend_from_slice(b);
+        self.0.put(b);
     }
 
     /// A length or a number of items.
