@@ -48,6 +48,11 @@ impl<'a> RecentMembers<'a> {
     }
 }
 
+/// How many bytes [`Writer::unsigned`] writes for `v`.
+pub(crate) fn varint_len(v: u64) -> usize {
+    (64 - v.leading_zeros() as usize).div_ceil(7).max(1)
+}
+
 pub(crate) struct Writer<'a> {
     pub out: Vec<u8>,
     /// Member ids already written, by number.
@@ -249,6 +254,25 @@ impl<'b> Reader<'b> {
                 .and_then(|i| self.members.get(i))
                 .cloned()
                 .ok_or(Corrupt("member reference")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `varint_len` is what `unsigned` writes, at every length's edges.
+    #[test]
+    fn varint_len_is_what_is_written() {
+        let mut edges = vec![0, u64::MAX];
+        for bits in (7..64).step_by(7) {
+            edges.extend([(1u64 << bits) - 1, 1u64 << bits]);
+        }
+        for v in edges {
+            let mut w = Writer::new(0, Instant::UNIX_EPOCH);
+            w.unsigned(v);
+            assert_eq!(varint_len(v), w.out.len(), "{v}");
         }
     }
 }

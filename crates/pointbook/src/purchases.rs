@@ -8,7 +8,7 @@
 //! purchase id, so that a busy member's purchase or refund costs what anyone's does
 //! (`benches/RESULTS.md`: a map per member was a third of a book's memory).
 
-use crate::codec::{Corrupt, Reader, Writer};
+use crate::codec::{varint_len, Corrupt, Reader, Writer};
 use crate::ids::{EventId, MemberId};
 use crate::instant::Instant;
 use crate::map::Map;
@@ -102,8 +102,10 @@ impl Records {
         if fresh && count < FEW {
             let mut w = Writer::new(0, Instant::UNIX_EPOCH);
             w.out = std::mem::take(bytes).into_vec();
+            let (id, n) = (purchase.as_str().len(), record.len());
+            // Exactly, so that the slice keeps the allocation as it is.
             w.out
-                .reserve_exact(purchase.as_str().len() + record.len() + 4);
+                .reserve_exact(varint_len(id as u64) + id + varint_len(n as u64) + n);
             w.text(purchase.as_str());
             w.unsigned(record.len() as u64);
             w.out.extend_from_slice(record);
