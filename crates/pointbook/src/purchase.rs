@@ -155,8 +155,7 @@ pub(crate) fn encode_receipt(channel: Option<&str>, lines: &[Line]) -> Box<[u8]>
     w.out.into_boxed_slice()
 }
 
-/// Encodes a purchase record in one allocation: its fields, its cap usage (two empty maps for
-/// most purchases, two bytes), then its receipt's bytes.
+/// [`encode_purchase_into`] as bytes of their own (tests).
 #[cfg(test)]
 pub(crate) fn encode_purchase(r: &PurchaseRecord) -> Box<[u8]> {
     let mut out = Vec::new();
@@ -164,7 +163,8 @@ pub(crate) fn encode_purchase(r: &PurchaseRecord) -> Box<[u8]> {
     out.into_boxed_slice()
 }
 
-/// [`encode_purchase`], written after `out`'s bytes.
+/// Encodes a purchase record after `out`'s bytes: its fields, its cap usage (two empty maps
+/// for most purchases, two bytes), then its receipt's bytes.
 pub(crate) fn encode_purchase_into(r: &PurchaseRecord, out: &mut Vec<u8>) {
     let mut w = Writer::new(0, Instant::UNIX_EPOCH);
     w.out = std::mem::take(out);

@@ -3,9 +3,9 @@
 //!
 //! A member's records sit together, so that erasing a member (`forget`) finds them without a
 //! scan of the book. Each record is in the compact form of
-//! [`crate::purchase::encode_purchase_into`]. A member with few records (most members) keeps them
-//! one after another in one allocation, read by a scan; a member with more keeps a map by
-//! purchase id, so that a busy member's purchase or refund costs what anyone's does
+//! [`crate::purchase::encode_purchase_into`]. A member with few records (most members) keeps
+//! them one after another in one allocation, read by a scan; a member with more keeps a map
+//! by purchase id, so that a busy member's purchase or refund costs what anyone's does
 //! (`benches/RESULTS.md`: a map per member was a third of a book's memory).
 
 use crate::codec::{varint_len, Corrupt, Reader, Writer};
