@@ -64,8 +64,7 @@ pub struct LinesReplay {
 /// let r = parallel::replay_lines(&program, 2, &mut |each: &mut dyn FnMut(&[u8])| {
 ///     history.as_bytes().chunks(7).for_each(|c| each(c));
 ///     Ok::<(), std::io::Error>(())
-/// })
-/// .expect("read from memory");
+/// })?;
 /// let mut book = Book::new(program);
 /// for line in pointbook::feed::lines(history.as_bytes()) {
 ///     let _ = line.event().and_then(|e| book.apply(&e));
@@ -73,7 +72,7 @@ pub struct LinesReplay {
 /// assert_eq!(r.book.digest(), book.digest());
 /// assert_eq!((r.lines, r.rejected, r.threads), (4, 1, 2));
 /// assert_eq!(r.unreadable[0].0, 3);
-/// # Ok::<(), pointbook::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn replay_lines<E>(
     program: &Program,
