@@ -127,18 +127,13 @@ impl Event {
                 w.text(reward);
                 w.byte(u8::from(*hold));
             }
-            Event::Confirm(Settle {
-                id,
-                member,
-                at,
-                redemption,
-            })
-            | Event::Cancel(Settle {
-                id,
-                member,
-                at,
-                redemption,
-            }) => {
+            Event::Confirm(settle) | Event::Cancel(settle) => {
+                let Settle {
+                    id,
+                    member,
+                    at,
+                    redemption,
+                } = settle;
                 w.head(id.as_str(), Some(member.as_str()), at);
                 w.text(redemption.as_str());
             }
@@ -212,11 +207,11 @@ impl<S: Sink> Identity<'_, S> {
         self.bytes(&d.num_days_from_ce().to_le_bytes());
     }
 
-    /// A decimal by value: the sign, scale and mantissa of its normal form (no trailing zero),
-    /// so that zero is one value whatever its scale and sign.
+    /// A decimal by value: the sign, scale and mantissa of its normal form (no trailing zero,
+    /// and a zero never negative), so that zero is one value whatever its scale and sign.
     fn decimal(&mut self, d: &Decimal) {
         let n = d.normalize();
-        self.byte(u8::from(n.is_sign_negative() && !n.is_zero()));
+        self.byte(u8::from(n.is_sign_negative()));
         self.bytes(&n.scale().to_le_bytes());
         self.bytes(&n.mantissa().unsigned_abs().to_le_bytes());
     }
@@ -289,6 +284,7 @@ mod tests {
             ))
         };
         assert_eq!(refund("0"), refund("0.00"));
+        assert_eq!(refund("-0.00"), refund("0"));
         assert_ne!(refund("0.01"), refund("0"));
     }
 }
