@@ -52,6 +52,39 @@ enum Command {
     Compare(CompareArgs),
     /// Write a self-contained HTML report with charts (no scripts, no network).
     Report(ReportArgs),
+    /// Apply an events file to a durable store (SQLite), creating it if missing; run again
+    /// after a crash, it applies only what is missing.
+    Ingest(IngestArgs),
+}
+
+#[derive(Args)]
+struct IngestArgs {
+    /// The store's file (created if missing).
+    #[arg(long)]
+    db: PathBuf,
+    /// Program file (TOML or JSON); must be the store's program.
+    #[arg(long)]
+    program: PathBuf,
+    /// Events file (JSON Lines); `-` reads standard input.
+    #[arg(long)]
+    events: PathBuf,
+    /// Events committed together (one transaction each).
+    #[arg(long, default_value_t = 1000)]
+    batch: usize,
+    /// Take a snapshot every this many journalled events (0: only at the end).
+    #[arg(long, default_value_t = 100_000)]
+    snapshot_every: u64,
+    /// `full` (every commit synced) or `normal` (synced at checkpoints; survives a crash of
+    /// the process, not always a power cut).
+    #[arg(long, default_value = "full")]
+    durability: String,
+    /// Print a JSON line to standard output after each commit: the last input line it holds
+    /// and the journal's length.
+    #[arg(long)]
+    acknowledge: bool,
+    /// Exit with status 1 if any event is rejected.
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Args)]
@@ -127,11 +160,15 @@ struct ReportArgs {
 #[derive(Args)]
 struct ReplayArgs {
     /// Program file (TOML or JSON).
-    #[arg(long)]
-    program: PathBuf,
+    #[arg(long, required_unless_present = "db")]
+    program: Option<PathBuf>,
     /// Events file (JSON Lines); `-` reads standard input.
-    #[arg(long)]
-    events: PathBuf,
+    #[arg(long, required_unless_present = "db")]
+    events: Option<PathBuf>,
+    /// A store (`pointbook ingest`) in place of `--program` and `--events`: its program and
+    /// the book its journal holds.
+    #[arg(long, conflicts_with_all = ["program", "events"])]
+    db: Option<PathBuf>,
     /// Exit with status 1 if any event is rejected.
     #[arg(long)]
     strict: bool,
@@ -266,6 +303,11 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
             Ok(exit(a.strict, rejected))
         }
         Command::Replay(a) => {
+            if a.db.is_some() {
+                return Err(
+                    "replay prints each event's outcome: give --program and --events".into(),
+                );
+            }
             let stdout = std::io::stdout();
             let mut out = BufWriter::new(stdout.lock());
             let mut failed = None;
@@ -291,6 +333,11 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain(a) => {
+            if a.replay.db.is_some() && a.event.is_some() {
+                return Err(
+                    "with --db, explain quotes a --purchase; --event needs the events file".into(),
+                );
+            }
             let mut applied: Option<Outcome> = None;
             let wanted = a.event.clone();
             let (book, _) = replay(&a.replay, &mut |_, result| {
@@ -375,6 +422,7 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Ingest(a) => ingest(&a),
         Command::Report(a) => {
             let options = options(&a.options)?;
             let x = analyze(&a.program, &a.events, options)?;
@@ -444,18 +492,133 @@ type Seen<'a> = dyn FnMut(usize, Result<&Outcome, &Rejection>) + 'a;
 /// Replays an events file; rejections go to stderr (and to `seen`). Returns the book and the
 /// number of rejected events.
 fn replay(a: &ReplayArgs, seen: &mut Seen<'_>) -> CliResult<(Book, usize)> {
-    let mut book = Book::new(load_program(&a.program)?);
-    let rejected = feed(&a.events, &mut |e| e.and_then(|e| book.apply(&e)), seen)?;
+    let (program, events) = match (&a.program, &a.events, &a.db) {
+        (_, _, Some(db)) => {
+            let (book, _) =
+                pointbook_store::read(db).map_err(|e| format!("{}: {e}", db.display()))?;
+            return Ok((book, 0));
+        }
+        (Some(program), Some(events), None) => (program, events),
+        _ => return Err("give --program and --events, or --db".into()),
+    };
+    let mut book = Book::new(load_program(program)?);
+    let rejected = feed(events, &mut |e| e.and_then(|e| book.apply(&e)), seen)?;
     Ok((book, rejected))
+}
+
+/// `pointbook ingest`: the events file applied to the store in batches, each one
+/// transaction; rejections go to stderr, a summary to stdout.
+fn ingest(a: &IngestArgs) -> CliResult<ExitCode> {
+    let durability = match a.durability.as_str() {
+        "full" => pointbook_store::Durability::Full,
+        "normal" => pointbook_store::Durability::Normal,
+        other => return Err(format!("--durability: {other:?} is not full or normal")),
+    };
+    let options = pointbook_store::Options {
+        durability,
+        snapshot_every: a.snapshot_every,
+        ..Default::default()
+    };
+    let at_db = |e: pointbook_store::StoreError| format!("{}: {e}", a.db.display());
+    let mut store =
+        pointbook_store::Store::open(&a.db, load_program(&a.program)?, options).map_err(at_db)?;
+    let recovery = store.recovery().clone();
+    let mut counts = IngestCounts::default();
+    let mut pending: Vec<(usize, String, pointbook::Result<Event>)> = Vec::new();
+    let batch = a.batch.max(1);
+    let mut failed: Option<String> = None;
+    let mut stdout = std::io::stdout().lock();
+    let mut commit = |pending: &mut Vec<(usize, String, pointbook::Result<Event>)>,
+                      store: &mut pointbook_store::Store|
+     -> CliResult<()> {
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let entries: Vec<pointbook_store::Entry<'_>> = pending
+            .iter()
+            .map(|(_, text, event)| match event {
+                Ok(e) => pointbook_store::Entry::Event(e),
+                Err(error) => pointbook_store::Entry::Unreadable { text, error },
+            })
+            .collect();
+        let results = store.apply_entries(&entries).map_err(at_db)?;
+        let mut stderr = std::io::stderr().lock();
+        for ((number, text, _), result) in pending.iter().zip(results) {
+            match result {
+                Ok(o) if o.duplicate => counts.duplicates += 1,
+                Ok(_) => counts.accepted += 1,
+                Err(e) => {
+                    counts.rejected += 1;
+                    let r = Rejection::new(*number, Some(text), e);
+                    let _ = writeln!(stderr, "{}", r.to_json());
+                }
+            }
+        }
+        if a.acknowledge {
+            let last = pending.last().map_or(0, |p| p.0);
+            writeln!(
+                stdout,
+                "{{\"acknowledged_line\":{last},\"journal_seq\":{}}}",
+                store.journal_seq()
+            )
+            .and_then(|()| stdout.flush())
+            .map_err(|e| e.to_string())?;
+        }
+        pending.clear();
+        Ok(())
+    };
+    let events = a.events.clone();
+    feed_lines(&events, &mut |line: Line<'_>| {
+        if failed.is_some() {
+            return;
+        }
+        // A line that is not UTF-8 is kept for the operator by its number.
+        let text = line.text().map_or_else(
+            || format!("(line {}: not UTF-8)", line.number),
+            str::to_owned,
+        );
+        pending.push((line.number, text, line.event()));
+        if pending.len() >= batch {
+            if let Err(e) = commit(&mut pending, &mut store) {
+                failed = Some(e);
+            }
+        }
+    })?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    commit(&mut pending, &mut store)?;
+    store.checkpoint().map_err(at_db)?;
+    println!(
+        "{{\"accepted\":{},\"duplicates\":{},\"rejected\":{},\"journal_seq\":{},\"recovered\":{{\"snapshot_seq\":{},\"replayed\":{},\"damaged_snapshots\":{}}}}}",
+        counts.accepted,
+        counts.duplicates,
+        counts.rejected,
+        store.journal_seq(),
+        recovery.snapshot_seq,
+        recovery.replayed,
+        recovery.damaged.len()
+    );
+    Ok(exit(a.strict, counts.rejected))
+}
+
+#[derive(Default)]
+struct IngestCounts {
+    accepted: u64,
+    duplicates: u64,
+    rejected: usize,
 }
 
 /// Replays an events file on `threads` threads (see `pointbook::parallel::replay_lines`),
 /// reading the file again rather than holding its events. Lines that are not events go to
 /// stderr. Returns the book and the number of rejected events.
 fn replay_parallel(a: &ReplayArgs, threads: usize) -> CliResult<(Book, usize)> {
-    let program = load_program(&a.program)?;
+    let (Some(program), Some(path)) = (&a.program, &a.events) else {
+        return replay(a, &mut |_, _| {});
+    };
+    let program = load_program(program)?;
     // Standard input can be read once only: it is kept, as text, for the readings.
-    let stdin = if a.events.as_os_str() == "-" {
+    let stdin = if path.as_os_str() == "-" {
         let mut bytes = Vec::new();
         std::io::stdin()
             .read_to_end(&mut bytes)
@@ -464,7 +627,6 @@ fn replay_parallel(a: &ReplayArgs, threads: usize) -> CliResult<(Book, usize)> {
     } else {
         None
     };
-    let path = &a.events;
     let mut read = |each: &mut dyn FnMut(&[u8])| -> CliResult<()> {
         if let Some(bytes) = &stdin {
             bytes.chunks(1 << 20).for_each(&mut *each);
@@ -504,12 +666,6 @@ fn feed(
     apply: &mut dyn FnMut(pointbook::Result<Event>) -> pointbook::Result<Outcome>,
     seen: &mut Seen<'_>,
 ) -> CliResult<usize> {
-    let mut reader: Box<dyn BufRead> = if events.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
-    } else {
-        let f = std::fs::File::open(events).map_err(|e| format!("{}: {e}", events.display()))?;
-        Box::new(std::io::BufReader::with_capacity(1 << 20, f))
-    };
     let progress = std::io::stderr().is_terminal();
     let mut rejected = 0;
     let mut stderr = std::io::stderr().lock();
@@ -527,6 +683,22 @@ fn feed(
             let _ = write!(stderr, "\rreplayed {} lines", line.number);
         }
     };
+    feed_lines(events, &mut each)?;
+    if progress {
+        let _ = write!(std::io::stderr(), "\r\x1b[K");
+    }
+    Ok(rejected)
+}
+
+/// Hands `each` every non-blank line of an events file (`-`: standard input), read in
+/// chunks as it comes.
+fn feed_lines(events: &PathBuf, each: &mut dyn FnMut(Line<'_>)) -> CliResult<()> {
+    let mut reader: Box<dyn BufRead> = if events.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let f = std::fs::File::open(events).map_err(|e| format!("{}: {e}", events.display()))?;
+        Box::new(std::io::BufReader::with_capacity(1 << 20, f))
+    };
     let mut lines = Lines::default();
     loop {
         let chunk = reader
@@ -536,14 +708,11 @@ fn feed(
             break;
         }
         let n = chunk.len();
-        lines.push(chunk, &mut each);
+        lines.push(chunk, each);
         reader.consume(n);
     }
-    lines.finish(&mut each);
-    if progress {
-        let _ = write!(std::io::stderr(), "\r\x1b[K");
-    }
-    Ok(rejected)
+    lines.finish(each);
+    Ok(())
 }
 
 fn quote(book: &Book, arg: &str) -> CliResult<Outcome> {

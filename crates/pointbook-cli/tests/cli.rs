@@ -185,7 +185,7 @@ fn generate_is_deterministic_and_demo_reports() {
 fn every_command_has_help_and_bad_input_is_a_clear_error() {
     for cmd in [
         "demo", "balances", "replay", "quote", "explain", "progress", "check", "generate",
-        "analyze", "compare", "report",
+        "analyze", "compare", "report", "ingest",
     ] {
         let o = pointbook(&[cmd, "--help"]);
         assert!(o.status.success(), "{cmd}");
@@ -405,4 +405,51 @@ fn a_bom_and_a_bad_byte_do_not_stop_a_run() {
         assert_eq!(bad["line"], 2, "{threads} thread(s)");
         assert_eq!(bad["error"]["code"], "invalid_event");
     }
+}
+
+#[test]
+fn ingest_keeps_the_history_in_a_store_that_reads_as_the_file_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("book.pointbook");
+    let db = db.to_str().unwrap();
+    let ingest = |program: &str| {
+        pointbook(&[
+            "ingest", "--db", db, "--program", program, "--events", EVENTS, "--batch", "3",
+        ])
+    };
+    let first = ingest(PROGRAM);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&first)).unwrap();
+    assert!(summary["accepted"].as_u64().unwrap() > 0);
+    // Rejections are reported as the file's replay reports them, line by line.
+    let from_file = pointbook(&["balances", "--program", PROGRAM, "--events", EVENTS]);
+    assert_eq!(
+        summary["rejected"].as_u64().unwrap() as usize,
+        stderr(&from_file).lines().count()
+    );
+    let again = ingest(PROGRAM);
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&again)).unwrap();
+    assert_eq!(summary["accepted"], 0, "a second run adds nothing");
+    let from_db = pointbook(&["balances", "--db", db]);
+    assert!(from_db.status.success(), "{}", stderr(&from_db));
+    assert_eq!(stdout(&from_db), stdout(&from_file));
+    let purchase = r#"{"id":"q1","member":"m1","at":"2027-06-02T12:00:00Z","lines":[{"sku":"LATTE","category":"coffee","amount":"4.75"}]}"#;
+    for args in [
+        vec!["quote", "--purchase", purchase],
+        vec!["progress", "--member", "m1"],
+    ] {
+        let with = |source: &[&str]| {
+            let mut all = args.clone();
+            all.extend_from_slice(source);
+            pointbook(&all)
+        };
+        let (a, b) = (with(&["--db", db]), with(&["--program", PROGRAM, "--events", EVENTS]));
+        assert!(a.status.success(), "{}", stderr(&a));
+        assert_eq!(stdout(&a), stdout(&b), "{args:?}");
+    }
+    let other = ingest("examples/programs/northwind-retail.toml");
+    assert_eq!(other.status.code(), Some(2));
+    assert!(stderr(&other).contains("the store holds program"), "{}", stderr(&other));
+    let both = pointbook(&["balances", "--db", db, "--program", PROGRAM]);
+    assert_eq!(both.status.code(), Some(2));
 }

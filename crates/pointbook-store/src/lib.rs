@@ -1,0 +1,399 @@
+//! A durable Pointbook book: every accepted event journalled in SQLite before it is
+//! acknowledged, snapshots taken as it goes, and the book rebuilt from the newest readable
+//! snapshot and the journal after it when the store is opened again, after a clean close or a
+//! `kill -9` alike. The core stays pure; this crate owns all the I/O.
+//!
+//! ```
+//! use pointbook::{Event, Program};
+//! use pointbook_store::{Options, Store};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("till.pointbook");
+//! let program = Program::from_toml(pointbook::samples::BEAN_AND_LEAF)?;
+//! let enroll = Event::from_json(
+//!     r#"{"type":"enroll","id":"e1","member":"m1","at":"2026-03-01T10:00:00Z"}"#,
+//! )?;
+//! {
+//!     let mut store = Store::open(&path, program.clone(), Options::default())?;
+//!     store.apply(&enroll)?; // durable once it returns
+//! }
+//! let mut store = Store::open(&path, program, Options::default())?;
+//! assert!(store.book().balance(&"m1".into()).is_ok());
+//! assert!(store.apply(&enroll)?.duplicate); // known across restarts
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The file's layout is in [`schema`] and `docs/store.md`.
+
+mod error;
+mod lock;
+mod recover;
+pub mod schema;
+
+pub use error::{Result, StoreError};
+pub use recover::Recovery;
+
+use lock::WriterLock;
+use pointbook::{Book, Event, Outcome, Program};
+use rusqlite::Connection;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// When a commit is on disk.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// Every commit is synced before it is acknowledged (`synchronous = FULL`): an
+    /// acknowledged event survives a power cut.
+    #[default]
+    Full,
+    /// Commits are synced at WAL checkpoints (`synchronous = NORMAL`): an acknowledged event
+    /// survives the process dying, and the store stays consistent after a power cut, but the
+    /// last commits before one may be lost.
+    Normal,
+}
+
+/// How a store is kept.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// When a commit is on disk.
+    pub durability: Durability,
+    /// A snapshot is taken once this many events have been journalled since the last one
+    /// (0: only on [`Store::checkpoint`]).
+    pub snapshot_every: u64,
+    /// Snapshots kept (at least 1); older ones are deleted as new ones are taken. A second
+    /// one lets the store open from it, with a longer replay, if the newest is damaged.
+    pub keep_snapshots: u32,
+    /// How long [`Store::open`] waits for another writer to close the store before it fails
+    /// with [`StoreError::Locked`] (zero: it fails at once).
+    pub wait: Duration,
+    /// The most the file may grow to, in pages of 4 KiB (`None`: as far as the disk allows).
+    /// A batch that would pass it fails with [`StoreError::Full`] and changes nothing.
+    pub max_pages: Option<u32>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            durability: Durability::Full,
+            snapshot_every: 100_000,
+            keep_snapshots: 2,
+            wait: Duration::ZERO,
+            max_pages: None,
+        }
+    }
+}
+
+/// A book kept in a SQLite file by its one writer.
+pub struct Store {
+    // Declared before the lock: the connection closes before the lock is let go.
+    conn: Connection,
+    book: Book,
+    path: PathBuf,
+    options: Options,
+    /// The last journal entry applied to the book.
+    seq: i64,
+    /// The journal entry of the newest snapshot (0: none).
+    snapshot_seq: i64,
+    recovery: Recovery,
+    _lock: WriterLock,
+}
+
+/// An item of a batch ([`Store::apply_entries`]): an event, or a text that did not read as
+/// one, with why.
+#[derive(Clone, Copy, Debug)]
+pub enum Entry<'a> {
+    /// An event.
+    Event(&'a Event),
+    /// A text that is not an event: journalled as rejected with `error`.
+    Unreadable {
+        /// The text as given (for the operator).
+        text: &'a str,
+        /// Why it is not an event.
+        error: &'a pointbook::Error,
+    },
+}
+
+impl Store {
+    /// Opens the store at `path` for writing, creating it under `program` if the file is
+    /// missing or empty. The book is the newest readable snapshot with the journal after it
+    /// applied ([`Store::recovery`] says which, and what was skipped). Fails with
+    /// [`StoreError::ProgramMismatch`] if the store holds another program,
+    /// [`StoreError::Locked`] if another writer has it open, [`StoreError::NotAStore`] if the
+    /// file is something else.
+    pub fn open(path: impl AsRef<Path>, program: Program, options: Options) -> Result<Store> {
+        let path = path.as_ref().to_owned();
+        let lock = WriterLock::take(&path, options.wait)?;
+        let mut conn = connect(&path, true)?;
+        let synchronous = match options.durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        };
+        conn.pragma_update(None, "synchronous", synchronous)?;
+        set_max_pages(&conn, options.max_pages)?;
+        if schema::is_empty(&conn).map_err(|e| at_path(e, &path))? {
+            let json = serde_json::to_string(program.spec()).map_err(|e| StoreError::Io {
+                message: format!("the program could not be written: {e}"),
+            })?;
+            schema::create(&mut conn, &json, program.fingerprint())?;
+        }
+        let meta = schema::meta(&conn, &path)?;
+        if meta.fingerprint != program.fingerprint() {
+            return Err(StoreError::ProgramMismatch {
+                found: meta.fingerprint,
+                expected: program.fingerprint().to_owned(),
+            });
+        }
+        let (book, recovery) = recover::load(&conn, program)?;
+        Ok(Store {
+            conn,
+            book,
+            path,
+            options,
+            seq: recovery.seq,
+            snapshot_seq: recovery.snapshot_seq,
+            recovery,
+            _lock: lock,
+        })
+    }
+
+    /// Changes the most the file may grow to ([`Options::max_pages`]).
+    pub fn set_max_pages(&mut self, pages: Option<u32>) -> Result<()> {
+        set_max_pages(&self.conn, pages)?;
+        self.options.max_pages = pages;
+        Ok(())
+    }
+
+    /// The book as of the last committed event.
+    pub fn book(&self) -> &Book {
+        &self.book
+    }
+
+    /// The store's file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// How the book was rebuilt when the store was opened.
+    pub fn recovery(&self) -> &Recovery {
+        &self.recovery
+    }
+
+    /// The number of the last journal entry (events accepted over the store's life).
+    pub fn journal_seq(&self) -> i64 {
+        self.seq
+    }
+
+    /// Applies one event and journals it in its own transaction; returns once it is on disk.
+    /// A rejected event is journalled as rejected and returned as [`StoreError::Rejected`];
+    /// an event already applied returns its outcome marked `duplicate` (SEMANTICS §9), also
+    /// across restarts. Any other error changes nothing.
+    pub fn apply(&mut self, event: &Event) -> Result<Outcome> {
+        let mut results = self.apply_inputs(&[Entry::Event(event)])?;
+        match results.pop() {
+            Some(Ok(outcome)) => Ok(outcome),
+            Some(Err(e)) => Err(StoreError::Rejected(e)),
+            None => Err(StoreError::Damaged {
+                message: "a batch of one gave no result".into(),
+            }),
+        }
+    }
+
+    /// Applies events in order and journals them in one transaction (group commit): each
+    /// event's result, in order, once all are on disk. If the transaction fails, none of them
+    /// is applied or journalled.
+    pub fn apply_batch(&mut self, events: &[Event]) -> Result<Vec<pointbook::Result<Outcome>>> {
+        let inputs: Vec<Entry<'_>> = events.iter().map(Entry::Event).collect();
+        self.apply_inputs(&inputs)
+    }
+
+    /// [`Store::apply_batch`] over JSON texts: a text that is not a valid event is rejected
+    /// as the engine would reject it, and journalled as rejected with its text.
+    pub fn apply_lines(&mut self, lines: &[&str]) -> Result<Vec<pointbook::Result<Outcome>>> {
+        let parsed: Vec<pointbook::Result<Event>> =
+            lines.iter().map(|l| Event::from_json(l)).collect();
+        let inputs: Vec<Entry<'_>> = parsed
+            .iter()
+            .zip(lines)
+            .map(|(p, text)| match p {
+                Ok(e) => Entry::Event(e),
+                Err(error) => Entry::Unreadable { text, error },
+            })
+            .collect();
+        self.apply_inputs(&inputs)
+    }
+
+    /// [`Store::apply_batch`] over events and texts that did not read as events (a feed's
+    /// lines as it read them).
+    pub fn apply_entries(
+        &mut self,
+        entries: &[Entry<'_>],
+    ) -> Result<Vec<pointbook::Result<Outcome>>> {
+        self.apply_inputs(entries)
+    }
+
+    /// Takes a snapshot of the book now (unless the newest already covers every journal
+    /// entry), deleting snapshots beyond [`Options::keep_snapshots`].
+    pub fn checkpoint(&mut self) -> Result<()> {
+        if self.snapshot_seq == self.seq && self.seq > 0 {
+            return Ok(());
+        }
+        let bytes = self.book.snapshot().map_err(StoreError::Engine)?;
+        let checksum = Sha256::digest(&bytes).to_vec();
+        let keep = i64::from(self.options.keep_snapshots.max(1));
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT OR REPLACE INTO snapshots (seq, checksum, bytes) VALUES (?1, ?2, ?3)",
+            (self.seq, checksum, bytes),
+        )?;
+        tx.execute(
+            "DELETE FROM snapshots WHERE seq NOT IN \
+             (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?1)",
+            [keep],
+        )?;
+        tx.commit()?;
+        self.snapshot_seq = self.seq;
+        Ok(())
+    }
+
+    /// Deletes the journal entries every kept snapshot already covers (up to the oldest kept
+    /// snapshot, so that a damaged newest one can still be passed over). Returns how many.
+    pub fn prune(&mut self) -> Result<usize> {
+        let deleted = self.conn.execute(
+            "DELETE FROM journal WHERE seq <= (SELECT coalesce(min(seq), 0) FROM snapshots)",
+            [],
+        )?;
+        Ok(deleted)
+    }
+
+    /// Applies a batch to the book and journals it in one transaction; on any storage error
+    /// the book is rebuilt from the file, so that it holds exactly what was committed.
+    fn apply_inputs(&mut self, inputs: &[Entry<'_>]) -> Result<Vec<pointbook::Result<Outcome>>> {
+        if self.options.snapshot_every > 0
+            && (self.seq - self.snapshot_seq) as u64 >= self.options.snapshot_every
+        {
+            self.checkpoint()?;
+        }
+        let results: Vec<pointbook::Result<Outcome>> = inputs
+            .iter()
+            .map(|input| match input {
+                Entry::Event(e) => self.book.apply(e),
+                Entry::Unreadable { error, .. } => Err((*error).clone()),
+            })
+            .collect();
+        match self.journal(inputs, &results) {
+            Ok(seq) => {
+                self.seq = seq;
+                Ok(results)
+            }
+            Err(e) => {
+                let (book, recovery) = recover::load(&self.conn, self.book.program().clone())?;
+                self.book = book;
+                self.seq = recovery.seq;
+                Err(e)
+            }
+        }
+    }
+
+    /// Writes a batch's accepted events to the journal and its rejections to `rejected`, in
+    /// one transaction. Returns the new last journal entry.
+    fn journal(
+        &mut self,
+        inputs: &[Entry<'_>],
+        results: &[pointbook::Result<Outcome>],
+    ) -> Result<i64> {
+        let mut seq = self.seq;
+        let tx = self.conn.transaction()?;
+        {
+            let mut journal =
+                tx.prepare_cached("INSERT INTO journal (seq, id, event) VALUES (?1, ?2, ?3)")?;
+            let mut rejected = tx.prepare_cached(
+                "INSERT OR IGNORE INTO rejected (after_seq, key, text, code, message) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for (input, result) in inputs.iter().zip(results) {
+                match (input, result) {
+                    (Entry::Event(e), Ok(o)) if !o.duplicate => {
+                        seq += 1;
+                        journal.execute((seq, e.id().as_str(), e.to_json()))?;
+                    }
+                    (_, Ok(_)) => {}
+                    (input, Err(error)) => {
+                        let text = match input {
+                            Entry::Event(e) => e.to_json(),
+                            Entry::Unreadable { text, .. } => (*text).to_owned(),
+                        };
+                        let key = Sha256::digest(text.as_bytes()).to_vec();
+                        rejected.execute((seq, key, text, error.code(), error.to_string()))?;
+                    }
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(seq)
+    }
+}
+
+/// Reads the store at `path` as its last commit left it, without taking the writer's lock
+/// (a writer may be at work): its program, and the book rebuilt from it.
+pub fn read(path: impl AsRef<Path>) -> Result<(Book, Recovery)> {
+    let path = path.as_ref();
+    let conn = connect(path, false)?;
+    let meta = schema::meta(&conn, path).map_err(|e| at_path(e, path))?;
+    let program = Program::from_json(&meta.program).map_err(StoreError::Engine)?;
+    if program.fingerprint() != meta.fingerprint {
+        return Err(StoreError::Damaged {
+            message: "the program does not match its fingerprint".into(),
+        });
+    }
+    recover::load(&conn, program)
+}
+
+/// A connection to the store at `path` in WAL mode (creating the file if `create`).
+fn connect(path: &Path, create: bool) -> Result<Connection> {
+    use rusqlite::OpenFlags;
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    } else if !path.exists() {
+        return Err(StoreError::NotAStore {
+            path: path.to_owned(),
+            message: "no such file".into(),
+        });
+    }
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| at_path(e.into(), path))?;
+    // Readers wait for a writer's checkpoint rather than fail.
+    conn.busy_timeout(Duration::from_secs(5))?;
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .map_err(|e| at_path(e.into(), path))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Io {
+            message: format!("the store could not be put in WAL mode (it is in {mode} mode)"),
+        });
+    }
+    Ok(conn)
+}
+
+/// Sets SQLite's page limit (its largest, about 4 billion pages, for none).
+fn set_max_pages(conn: &Connection, pages: Option<u32>) -> Result<()> {
+    let pages = pages.unwrap_or(u32::MAX - 1);
+    let _now: i64 = conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| {
+        r.get(0)
+    })?;
+    Ok(())
+}
+
+/// Names the file in an error that SQLite gave without it.
+fn at_path(e: StoreError, path: &Path) -> StoreError {
+    match e {
+        StoreError::NotAStore { message, .. } => StoreError::NotAStore {
+            path: path.to_owned(),
+            message,
+        },
+        StoreError::Locked { .. } => StoreError::Locked {
+            path: path.to_owned(),
+        },
+        e => e,
+    }
+}
