@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step prints the minutes since the start, so a CI log shows where the time goes.
+step() { printf '\n==> [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 
 step "format"
 cargo fmt --all -- --check
@@ -28,4 +29,4 @@ step "fuzz (every target for 20 s from its committed corpus; a replay of it with
 fuzz/run.sh 20
 
 echo
-echo "all test suites passed"
+echo "all test suites passed in $((SECONDS / 60))m$((SECONDS % 60))s"
