@@ -39,7 +39,8 @@ plots="$root/target/python-example"
 rm -rf "$plots"
 "$venv/bin/python" "$root/examples/python/liability_and_tiers.py" "$plots"
 "$venv/bin/python" "$root/examples/python/what_if.py" "$plots"
+"$venv/bin/python" "$root/examples/python/nightly_ingest.py" "$plots/nightly.pointbook"
 for f in liability.png tier_mix.png what_if.png; do
   [ -s "$plots/$f" ] || { echo "examples/python did not write $f"; exit 1; }
 done
-echo "python examples: 2 passed, 0 failed"
+echo "python examples: 3 passed, 0 failed"

@@ -25,8 +25,8 @@
 #define PB_VERSION_PATCH 0
 
 // Status of a call. Codes are stable and grouped by family: 1-9 the C boundary, 1xx programs,
-// 2xx event shape and order, 3xx points and refunds, 4xx rewards, 5xx snapshots. A new code
-// never renumbers an old one.
+// 2xx event shape and order, 3xx points and refunds, 4xx rewards, 5xx snapshots and state,
+// 6xx analytics, 7xx stores. A new code never renumbers an old one.
 typedef enum pb_status {
   // Success.
   PB_OK = 0,
@@ -83,6 +83,16 @@ typedef enum pb_status {
   PB_INCONSISTENT_STATE = 502,
   // Analysis options out of range.
   PB_INVALID_OPTIONS = 600,
+  // Another writer has the store open.
+  PB_STORE_LOCKED = 700,
+  // The file is not a Pointbook store (or is missing where one must exist).
+  PB_NOT_A_STORE = 701,
+  // The disk is full; nothing was written, and the store works again once there is room.
+  PB_STORE_FULL = 702,
+  // The store's file contradicts itself and cannot be rebuilt.
+  PB_STORE_DAMAGED = 703,
+  // SQLite or the file system failed.
+  PB_STORE_IO = 704,
 } pb_status;
 
 // A book: the state of one program. Opaque; safe to share between threads.
@@ -93,6 +103,23 @@ typedef struct pb_error pb_error;
 
 // A loaded, validated program. Opaque.
 typedef struct pb_program pb_program;
+
+// A store opened for writing. Opaque; safe to share between threads.
+typedef struct pb_store pb_store;
+
+// How a store is kept. Start from `pb_store_options_default()`.
+typedef struct pb_store_options {
+  // 0: every commit synced before the call returns (`synchronous = FULL`, the default);
+  // 1: synced at checkpoints (`NORMAL`: survives a crash of the process, not always a
+  // power cut).
+  uint32_t durability;
+  // A snapshot every this many journalled events (0: only on `pb_store_checkpoint`).
+  uint64_t snapshot_every;
+  // Snapshots kept (at least 1).
+  uint32_t keep_snapshots;
+  // Milliseconds `pb_store_open` waits for another writer before `PB_STORE_LOCKED`.
+  uint32_t wait_ms;
+} pb_store_options;
 
 #ifdef __cplusplus
 extern "C" {
@@ -144,7 +171,7 @@ enum pb_status pb_book_new(const struct pb_program *program,
 
 // Applies one event (JSON, `len` bytes). On success `*outcome_json` (if `outcome_json` is not
 // NULL) receives the outcome, to be freed with `pb_string_free`. On failure the book is
-// unchanged.
+// unchanged. On a store's book (`pb_store_book`) this is `pb_store_apply`.
 //
 // # Safety
 // `book` is NULL or live; `event_json` points to `len` bytes; out-parameters NULL or writable.
@@ -211,7 +238,8 @@ enum pb_status pb_book_restore(const struct pb_program *program,
                                struct pb_book **out,
                                struct pb_error **err);
 
-// Frees a book. NULL is a no-op. No other thread may be using it.
+// Frees a book. NULL and a store's book (`pb_store_book`: `pb_store_close` frees it) are
+// no-ops. No other thread may be using it.
 //
 // # Safety
 // `book` NULL or live, not yet freed.
@@ -247,6 +275,72 @@ enum pb_status pb_compare(const struct pb_program *a,
                           size_t top,
                           char **comparison_json,
                           struct pb_error **err);
+
+// The default options: full durability, a snapshot every 100,000 events, two kept, no wait.
+struct pb_store_options pb_store_options_default(void);
+
+// Opens the store at `path` (NUL-terminated) for writing, creating it under `program` if
+// missing. `options` may be NULL (the defaults). Fails with `PB_STORE_LOCKED` if another
+// writer has it open, `PB_PROGRAM_MISMATCH` if it holds another program, `PB_NOT_A_STORE`
+// if the file is something else, `PB_STORE_DAMAGED` if it cannot be rebuilt. Close with
+// `pb_store_close`.
+//
+// # Safety
+// `path` NULL or NUL-terminated; `program` NULL or live; `options` NULL or readable; `out`
+// and `err` NULL or writable.
+enum pb_status pb_store_open(const char *path,
+                             const struct pb_program *program,
+                             const struct pb_store_options *options,
+                             struct pb_store **out,
+                             struct pb_error **err);
+
+// Applies one event (JSON, `len` bytes) and journals it; returns once it is on disk.
+// `*outcome_json` (if not NULL) receives the outcome. A rejected event returns the engine's
+// status (and is journalled as rejected); a store failure (`PB_STORE_FULL`, `PB_STORE_IO`)
+// changes nothing.
+//
+// # Safety
+// `store` NULL or live; `event_json` points to `len` bytes; out-parameters NULL or writable.
+enum pb_status pb_store_apply(struct pb_store *store,
+                              const char *event_json,
+                              size_t len,
+                              char **outcome_json,
+                              struct pb_error **err);
+
+// Applies the events of a JSON Lines text (`len` bytes) in order and journals them in one
+// transaction (group commit). `*results_jsonl` (if not NULL) receives one JSON line per
+// non-blank input line: the outcome, or `{"id","line","error":{"code","message"}}` for a
+// line rejected (journalled as rejected). `PB_OK` means every line was applied or rejected
+// and all of it is on disk; any other status means nothing was applied.
+//
+// # Safety
+// As `pb_store_apply`.
+enum pb_status pb_store_apply_batch(struct pb_store *store,
+                                    const char *events_jsonl,
+                                    size_t len,
+                                    char **results_jsonl,
+                                    struct pb_error **err);
+
+// Takes a snapshot now, so that the next open replays nothing.
+//
+// # Safety
+// `store` NULL or live; `err` NULL or writable.
+enum pb_status pb_store_checkpoint(struct pb_store *store, struct pb_error **err);
+
+// The store's book, for reads and quotes (`pb_book_quote`, `pb_book_balance`, ...; an event
+// given to `pb_book_apply` on it is journalled as by `pb_store_apply`). Borrowed: valid until
+// `pb_store_close`, never freed by the caller (`pb_book_free` ignores it). NULL for NULL.
+//
+// # Safety
+// `store` NULL or live.
+struct pb_book *pb_store_book(const struct pb_store *store);
+
+// Closes the store and lets the next writer in. Everything acknowledged is already on disk.
+// NULL is a no-op. No other thread may be using it or its book.
+//
+// # Safety
+// `store` NULL or from `pb_store_open`, not yet closed.
+void pb_store_close(struct pb_store *store);
 
 // Frees a string returned by a pointbook call. NULL is a no-op.
 //

@@ -1,19 +1,55 @@
 //! Books: events applied, quotes, balances, progress, digests and snapshots. A `pb_book` holds
-//! its `Book` in a read-write lock: `pb_book_apply` takes it for writing; quotes, balances,
-//! progress, digests and snapshots take it for reading, so reads run in parallel and never
-//! see half an event.
+//! its `Book` (or a store's, [`crate::store`]) in a read-write lock: `pb_book_apply` takes it
+//! for writing; quotes, balances, progress, digests and snapshots take it for reading, so
+//! reads run in parallel and never see half an event.
 
 use crate::boundary::{c_text, check_out, give_string, text, to_json};
 use crate::error::{fail, ffi_guard, pb_error, pb_status, Failure, Outcome};
 use crate::program::{pb_program, program_ref};
+use crate::store::store_failure;
 use pointbook::event::Purchase;
-use pointbook::{Book, Event, MemberId};
+use pointbook::{Book, Event, MemberId, Outcome as Applied};
+use pointbook_store::Store;
 use std::ffi::c_char;
 use std::sync::RwLock;
 
 /// A book: the state of one program. Opaque; safe to share between threads.
 pub struct pb_book {
-    book: RwLock<Book>,
+    pub(crate) book: RwLock<Kept>,
+    /// A store's book, lent by `pb_store_book`: `pb_book_free` leaves it to `pb_store_close`.
+    pub(crate) borrowed: bool,
+}
+
+/// What a `pb_book` holds: a book of its own, or a store (whose events are journalled).
+pub(crate) enum Kept {
+    Book(Box<Book>),
+    Store(Box<Store>),
+}
+
+impl Kept {
+    pub(crate) fn book(&self) -> &Book {
+        match self {
+            Kept::Book(b) => b,
+            Kept::Store(s) => s.book(),
+        }
+    }
+
+    /// Applies an event: to the book, or through the store (journalled before it returns).
+    fn apply(&mut self, event: &Event) -> Outcome<Applied> {
+        match self {
+            Kept::Book(b) => Ok(b.apply(event)?),
+            Kept::Store(s) => s.apply(event).map_err(store_failure),
+        }
+    }
+}
+
+impl pb_book {
+    pub(crate) fn owning(book: Book) -> pb_book {
+        pb_book {
+            book: RwLock::new(Kept::Book(Box::new(book))),
+            borrowed: false,
+        }
+    }
 }
 
 pub(crate) fn book_ref<'a>(book: *const pb_book) -> Outcome<&'a pb_book> {
@@ -47,9 +83,7 @@ pub unsafe extern "C" fn pb_book_new(
     ffi_guard!(err, {
         check_out(out, "out")?;
         let program = program_ref(program)?.program.clone();
-        let book = Box::new(pb_book {
-            book: RwLock::new(Book::new(program)),
-        });
+        let book = Box::new(pb_book::owning(Book::new(program)));
         // SAFETY: `out` checked non-NULL.
         unsafe { *out = Box::into_raw(book) };
         Ok(())
@@ -58,7 +92,7 @@ pub unsafe extern "C" fn pb_book_new(
 
 /// Applies one event (JSON, `len` bytes). On success `*outcome_json` (if `outcome_json` is not
 /// NULL) receives the outcome, to be freed with `pb_string_free`. On failure the book is
-/// unchanged.
+/// unchanged. On a store's book (`pb_store_book`) this is `pb_store_apply`.
 ///
 /// # Safety
 /// `book` is NULL or live; `event_json` points to `len` bytes; out-parameters NULL or writable.
@@ -99,7 +133,7 @@ pub unsafe extern "C" fn pb_book_quote(
         // SAFETY: forwarded from the caller.
         let json = unsafe { text(purchase_json, len, "purchase_json") }?;
         let purchase = Purchase::from_json(json)?;
-        let outcome = recover(book.book.read(), book)?.quote(&purchase)?;
+        let outcome = recover(book.book.read(), book)?.book().quote(&purchase)?;
         give_string(outcome_json, to_json(&outcome)?)
     })
 }
@@ -120,7 +154,7 @@ pub unsafe extern "C" fn pb_book_balance(
         let book = book_ref(book)?;
         // SAFETY: forwarded from the caller.
         let member = MemberId::new(unsafe { c_text(member, "member") }?);
-        let balance = recover(book.book.read(), book)?.balance(&member)?;
+        let balance = recover(book.book.read(), book)?.book().balance(&member)?;
         give_string(balance_json, to_json(&balance)?)
     })
 }
@@ -144,7 +178,7 @@ pub unsafe extern "C" fn pb_book_progress(
         let member = MemberId::new(unsafe { c_text(member, "member") }?);
         let guard = recover(book.book.read(), book)?;
         let at = if at.is_null() {
-            guard.clock().ok_or_else(|| {
+            guard.book().clock().ok_or_else(|| {
                 Failure(
                     pb_status::PB_INVALID_ARGUMENT,
                     "the book has no events yet; give an instant".into(),
@@ -160,7 +194,10 @@ pub unsafe extern "C" fn pb_book_progress(
                 )
             })?
         };
-        give_string(progress_json, to_json(&guard.progress(&member, at)?)?)
+        give_string(
+            progress_json,
+            to_json(&guard.book().progress(&member, at)?)?,
+        )
     })
 }
 
@@ -177,7 +214,7 @@ pub unsafe extern "C" fn pb_book_digest(
     ffi_guard!(err, {
         check_out(digest, "digest")?;
         let book = book_ref(book)?;
-        let d = recover(book.book.read(), book)?.digest()?;
+        let d = recover(book.book.read(), book)?.book().digest()?;
         give_string(digest, d)
     })
 }
@@ -199,6 +236,7 @@ pub unsafe extern "C" fn pb_book_snapshot(
         check_out(len, "len")?;
         let book = book_ref(book)?;
         let data = recover(book.book.read(), book)?
+            .book()
             .snapshot()?
             .into_boxed_slice();
         // SAFETY: both checked non-NULL.
@@ -233,22 +271,20 @@ pub unsafe extern "C" fn pb_book_restore(
         let data = unsafe { std::slice::from_raw_parts(bytes, len) };
         let book = Book::restore(program, data)?;
         // SAFETY: `out` checked non-NULL.
-        unsafe {
-            *out = Box::into_raw(Box::new(pb_book {
-                book: RwLock::new(book),
-            }))
-        };
+        unsafe { *out = Box::into_raw(Box::new(pb_book::owning(book))) };
         Ok(())
     })
 }
 
-/// Frees a book. NULL is a no-op. No other thread may be using it.
+/// Frees a book. NULL and a store's book (`pb_store_book`: `pb_store_close` frees it) are
+/// no-ops. No other thread may be using it.
 ///
 /// # Safety
 /// `book` NULL or live, not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn pb_book_free(book: *mut pb_book) {
-    if !book.is_null() {
+    // SAFETY: NULL or live, by the contract.
+    if unsafe { book.as_ref() }.is_some_and(|b| !b.borrowed) {
         // SAFETY: from Box::into_raw in pb_book_new / pb_book_restore.
         drop(unsafe { Box::from_raw(book) });
     }

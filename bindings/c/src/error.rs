@@ -5,8 +5,8 @@ use pointbook::Error;
 use std::ffi::{c_char, CString};
 
 /// Status of a call. Codes are stable and grouped by family: 1-9 the C boundary, 1xx programs,
-/// 2xx event shape and order, 3xx points and refunds, 4xx rewards, 5xx snapshots. A new code
-/// never renumbers an old one.
+/// 2xx event shape and order, 3xx points and refunds, 4xx rewards, 5xx snapshots and state,
+/// 6xx analytics, 7xx stores. A new code never renumbers an old one.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum pb_status {
@@ -65,6 +65,16 @@ pub enum pb_status {
     PB_INCONSISTENT_STATE = 502,
     /// Analysis options out of range.
     PB_INVALID_OPTIONS = 600,
+    /// Another writer has the store open.
+    PB_STORE_LOCKED = 700,
+    /// The file is not a Pointbook store (or is missing where one must exist).
+    PB_NOT_A_STORE = 701,
+    /// The disk is full; nothing was written, and the store works again once there is room.
+    PB_STORE_FULL = 702,
+    /// The store's file contradicts itself and cannot be rebuilt.
+    PB_STORE_DAMAGED = 703,
+    /// SQLite or the file system failed.
+    PB_STORE_IO = 704,
 }
 
 impl pb_status {

@@ -3,7 +3,8 @@
 //! turns a panic into `PB_INTERNAL`, so no panic ever crosses the boundary.
 //!
 //! One file per concept, as the header groups them: [`error`] (status codes and the guard),
-//! [`boundary`] (arguments, out-parameters, freeing), [`program`], [`book`], [`analytics`].
+//! [`boundary`] (arguments, out-parameters, freeing), [`program`], [`book`], [`analytics`],
+//! [`store`] (a book kept in a SQLite file).
 //! Locking is the book's ([`book`]).
 #![allow(non_camel_case_types)]
 
@@ -16,6 +17,8 @@ mod book;
 
 mod analytics;
 
+mod store;
+
 mod boundary;
 
 pub use analytics::{pb_analyze, pb_compare};
@@ -26,6 +29,10 @@ pub use book::{
 pub use boundary::{pb_bytes_free, pb_string_free};
 pub use error::{pb_error, pb_error_code, pb_error_free, pb_error_message, pb_status};
 pub use program::{pb_program, pb_program_free, pb_program_load};
+pub use store::{
+    pb_store, pb_store_apply, pb_store_apply_batch, pb_store_book, pb_store_checkpoint,
+    pb_store_close, pb_store_open, pb_store_options, pb_store_options_default,
+};
 
 use std::ffi::{c_char, CStr};
 

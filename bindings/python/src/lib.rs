@@ -5,6 +5,7 @@
 
 mod arrow_events;
 mod objects;
+mod store;
 mod tables;
 
 use objects::to_object;
@@ -61,7 +62,7 @@ fn json<T: serde::Serialize>(value: &T) -> PyResult<String> {
 
 /// A validated loyalty program.
 #[pyclass(name = "Program", module = "pointbook._native", frozen)]
-struct PyProgram {
+pub(crate) struct PyProgram {
     program: Program,
 }
 
@@ -111,8 +112,16 @@ impl PyProgram {
 
 /// A book: the state of one program, changed only by events.
 #[pyclass(name = "Book", module = "pointbook._native", frozen)]
-struct PyBook {
+pub(crate) struct PyBook {
     book: Mutex<Book>,
+}
+
+impl PyBook {
+    pub(crate) fn of(book: Book) -> PyBook {
+        PyBook {
+            book: Mutex::new(book),
+        }
+    }
 }
 
 #[pymethods]
@@ -460,6 +469,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyReplayer>()?;
     m.add_class::<PyAnalyzer>()?;
     m.add_class::<PyAnalysis>()?;
+    m.add_class::<store::PyStore>()?;
     m.add_function(wrap_pyfunction!(compare_json, m)?)?;
     m.add_function(wrap_pyfunction!(generate_jsonl, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -414,7 +414,15 @@ fn ingest_keeps_the_history_in_a_store_that_reads_as_the_file_does() {
     let db = db.to_str().unwrap();
     let ingest = |program: &str| {
         pointbook(&[
-            "ingest", "--db", db, "--program", program, "--events", EVENTS, "--batch", "3",
+            "ingest",
+            "--db",
+            db,
+            "--program",
+            program,
+            "--events",
+            EVENTS,
+            "--batch",
+            "3",
         ])
     };
     let first = ingest(PROGRAM);
@@ -443,13 +451,20 @@ fn ingest_keeps_the_history_in_a_store_that_reads_as_the_file_does() {
             all.extend_from_slice(source);
             pointbook(&all)
         };
-        let (a, b) = (with(&["--db", db]), with(&["--program", PROGRAM, "--events", EVENTS]));
+        let (a, b) = (
+            with(&["--db", db]),
+            with(&["--program", PROGRAM, "--events", EVENTS]),
+        );
         assert!(a.status.success(), "{}", stderr(&a));
         assert_eq!(stdout(&a), stdout(&b), "{args:?}");
     }
     let other = ingest("examples/programs/northwind-retail.toml");
     assert_eq!(other.status.code(), Some(2));
-    assert!(stderr(&other).contains("the store holds program"), "{}", stderr(&other));
+    assert!(
+        stderr(&other).contains("the store holds program"),
+        "{}",
+        stderr(&other)
+    );
     let both = pointbook(&["balances", "--db", db, "--program", PROGRAM]);
     assert_eq!(both.status.code(), Some(2));
 }

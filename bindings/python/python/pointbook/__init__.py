@@ -22,7 +22,7 @@ import decimal as _decimal
 import json as _json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Union
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 import pyarrow as _pa
 
@@ -45,7 +45,12 @@ from ._errors import (
     Overflow,
     PointbookError,
     ProgramMismatch,
+    NotAStore,
     RefundExceedsPurchase,
+    StoreDamaged,
+    StoreError,
+    StoreFull,
+    StoreLocked,
     TierTooLow,
     TransfersDisabled,
     UnknownMember,
@@ -63,7 +68,8 @@ __all__ = [
     "InvalidEvent", "InvalidOptions", "InvalidProgram", "InvalidSnapshot", "LateEvent", "LimitReached",
     "MemberClosed", "MemberExists", "OutOfStock", "Overflow", "ProgramMismatch",
     "RefundExceedsPurchase", "TierTooLow", "TransfersDisabled", "UnknownMember",
-    "UnknownPurchase", "UnknownRedemption", "UnknownReward",
+    "UnknownPurchase", "UnknownRedemption", "UnknownReward", "Store", "StoreBatch",
+    "StoreError", "StoreLocked", "NotAStore", "StoreFull", "StoreDamaged",
 ]
 
 Event = Union[Mapping[str, Any], str]
@@ -367,6 +373,107 @@ class Book:
 
     def __repr__(self) -> str:
         return f"<pointbook.Book clock={self._native.clock()} digest={self.digest()[:12]}>"
+
+
+@dataclass(frozen=True)
+class StoreBatch:
+    """What :meth:`Store.apply_many` did: events accepted, duplicates answered (already in
+    the store), and the rows rejected as ``(row, code, message)`` (journalled as rejected)."""
+
+    accepted: int
+    duplicates: int
+    rejected: List[Tuple[int, str, str]] = field(default_factory=list)
+
+
+class Store:
+    """A book kept in a SQLite file (``docs/store.md``): every accepted event is journalled
+    before the call returns, and opening the file again, after a clean close or a crash,
+    rebuilds the book from its newest snapshot and the journal after it. One writer at a time
+    (:class:`StoreLocked` for a second one); use it as a context manager.
+
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "book.pointbook")
+    >>> with Store(path, Program.sample()) as store:
+    ...     _ = store.apply({"type": "enroll", "id": "e1", "member": "m1", "at": "2026-01-10T15:00:00Z"})
+    >>> with Store(path, Program.sample()) as store:
+    ...     store.book().balance("m1").available, store.apply({"type": "enroll", "id": "e1", "member": "m1", "at": "2026-01-10T15:00:00Z"}).duplicate
+    (25, True)
+    """
+
+    __slots__ = ("_native", "program", "path")
+
+    def __init__(
+        self,
+        path: Union[str, "Path"],
+        program: Program,
+        *,
+        durability: str = "full",
+        snapshot_every: int = 100_000,
+        keep_snapshots: int = 2,
+        wait: float = 0.0,
+    ) -> None:
+        if not isinstance(path, (str, Path)):
+            raise TypeError(f"path must be a str or Path, not {type(path).__name__}")
+        self.program = program
+        self.path = str(path)
+        self._native = _native.Store(
+            self.path, _program(program), durability, snapshot_every, keep_snapshots, wait
+        )
+
+    def apply(self, event: Event) -> Outcome:
+        """Applies an event and returns its outcome once it is on disk. A resend (also after a
+        restart) returns the original outcome with ``duplicate=True``; a rejected event raises
+        its :class:`PointbookError` subclass (and is journalled as rejected)."""
+        return Outcome._from_raw(self._native.apply(_to_json(event)))
+
+    def apply_many(self, events: Any, *, chunk_size: int = 10_000) -> StoreBatch:
+        """Applies a history (anything :func:`replay` takes: a pyarrow, pandas or polars table,
+        or an iterable of dicts), one transaction per chunk (an Arrow record batch, or
+        ``chunk_size`` dicts). Safe to run again after a crash: what is already in the store
+        comes back as duplicates."""
+        events = _arrow_input(events)
+        accepted = duplicates = 0
+        rejected: List[Tuple[int, str, str]] = []
+        if _is_arrow(events):
+            a, d, r = self._native.apply_arrow(events)
+            return StoreBatch(a, d, list(r))
+        if isinstance(events, (str, bytes, Mapping)):
+            raise InvalidEvent("event ?: apply_many takes a table or an iterable of events, not a single event")
+        first = 0
+        for chunk in _chunks(events, chunk_size):
+            a, d, r = self._native.apply_json(chunk)
+            accepted += a
+            duplicates += d
+            rejected.extend((first + row, code, message) for row, code, message in r)
+            first += len(chunk)
+        return StoreBatch(accepted, duplicates, rejected)
+
+    def book(self) -> Book:
+        """A copy of the book as of the last commit, for reads, quotes and analytics."""
+        return Book(self.program, _native_book=self._native.book())
+
+    def checkpoint(self) -> None:
+        """Takes a snapshot now, so that the next open replays nothing."""
+        self._native.checkpoint()
+
+    @property
+    def journal_seq(self) -> int:
+        """The number of the last journal entry (events accepted over the store's life)."""
+        return self._native.journal_seq()
+
+    def close(self) -> None:
+        """Closes the store and lets the next writer in (everything acknowledged is on disk
+        already). Later calls raise :class:`StoreError`."""
+        self._native.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<pointbook.Store {self.path!r}>"
 
 
 @dataclass(frozen=True)

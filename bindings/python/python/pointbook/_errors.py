@@ -151,6 +151,36 @@ class InvalidOptions(PointbookError, ValueError):
     default_code = "invalid_options"
 
 
+class StoreError(PointbookError):
+    """Base of the durable store's own errors (not the engine's rejection of an event)."""
+
+    default_code = "store_io"
+
+
+class StoreLocked(StoreError):
+    """Another writer has the store open."""
+
+    default_code = "store_locked"
+
+
+class NotAStore(StoreError, ValueError):
+    """The file is not a Pointbook store (or is missing where one must exist)."""
+
+    default_code = "not_a_store"
+
+
+class StoreFull(StoreError):
+    """The disk is full: nothing was written; the store works again once there is room."""
+
+    default_code = "store_full"
+
+
+class StoreDamaged(StoreError):
+    """The store's file contradicts itself and cannot be rebuilt."""
+
+    default_code = "store_damaged"
+
+
 class InternalError(PointbookError):
     """A bug in Pointbook (a caught panic, a broken invariant). Nothing was changed."""
 
@@ -164,7 +194,8 @@ BY_CODE: Dict[str, Type[PointbookError]] = {
         IdConflict, TransfersDisabled, UnknownPurchase, RefundExceedsPurchase,
         InsufficientPoints, Overflow, UnknownReward, TierTooLow, LimitReached, OutOfStock,
         UnknownRedemption, HoldNotActive, InvalidSnapshot, ProgramMismatch, InconsistentState,
-        InvalidOptions, InternalError,
+        InvalidOptions, InternalError, StoreError, StoreLocked, NotAStore, StoreFull,
+        StoreDamaged,
     )
 }
 
