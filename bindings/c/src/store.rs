@@ -119,6 +119,7 @@ pub unsafe extern "C" fn pb_store_open(
             keep_snapshots: o.keep_snapshots,
             wait: Duration::from_millis(u64::from(o.wait_ms)),
             max_pages: None,
+            snapshot_part: pointbook_store::schema::PART,
         };
         let store = Store::open(path, program, options).map_err(store_failure)?;
         let store = Box::new(pb_store {

@@ -82,6 +82,7 @@ impl PyStore {
                 keep_snapshots,
                 wait,
                 max_pages: None,
+                snapshot_part: pointbook_store::schema::PART,
             };
             let program = program.program.clone();
             let store = py

@@ -70,6 +70,9 @@ pub struct Options {
     /// The most the file may grow to, in pages of 4 KiB (`None`: as far as the disk allows).
     /// A batch that would pass it fails with [`StoreError::Full`] and changes nothing.
     pub max_pages: Option<u32>,
+    /// The most bytes of a snapshot in one row of `snapshot_parts` (SQLite refuses a value
+    /// over 1 GB); default [`schema::PART`].
+    pub snapshot_part: usize,
 }
 
 impl Default for Options {
@@ -80,6 +83,7 @@ impl Default for Options {
             keep_snapshots: 2,
             wait: Duration::ZERO,
             max_pages: None,
+            snapshot_part: schema::PART,
         }
     }
 }
@@ -239,17 +243,30 @@ impl Store {
             return Ok(());
         }
         let bytes = self.book.snapshot().map_err(StoreError::Engine)?;
-        let checksum = Sha256::digest(&bytes).to_vec();
         let keep = i64::from(self.options.keep_snapshots.max(1));
+        let parts: Vec<&[u8]> = bytes.chunks(self.options.snapshot_part.max(1)).collect();
         let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM snapshot_parts WHERE seq = ?1", [self.seq])?;
         tx.execute(
-            "INSERT OR REPLACE INTO snapshots (seq, checksum, bytes) VALUES (?1, ?2, ?3)",
-            (self.seq, checksum, bytes),
+            "INSERT OR REPLACE INTO snapshots (seq, length, parts) VALUES (?1, ?2, ?3)",
+            (self.seq, bytes.len() as i64, parts.len() as i64),
         )?;
+        {
+            let mut put = tx.prepare_cached(
+                "INSERT INTO snapshot_parts (seq, part, bytes) VALUES (?1, ?2, ?3)",
+            )?;
+            for (i, part) in parts.iter().enumerate() {
+                put.execute((self.seq, i as i64, part))?;
+            }
+        }
         tx.execute(
             "DELETE FROM snapshots WHERE seq NOT IN \
              (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?1)",
             [keep],
+        )?;
+        tx.execute(
+            "DELETE FROM snapshot_parts WHERE seq NOT IN (SELECT seq FROM snapshots)",
+            [],
         )?;
         tx.commit()?;
         self.snapshot_seq = self.seq;

@@ -4,7 +4,6 @@
 use crate::error::{Result, StoreError};
 use pointbook::{Book, Event, Program};
 use rusqlite::Connection;
-use sha2::{Digest, Sha256};
 
 /// How a book was rebuilt.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -25,25 +24,17 @@ pub fn load(conn: &Connection, program: Program) -> Result<(Book, Recovery)> {
     let mut book = None;
     {
         let mut snapshots =
-            conn.prepare("SELECT seq, checksum, bytes FROM snapshots ORDER BY seq DESC")?;
+            conn.prepare("SELECT seq, length, parts FROM snapshots ORDER BY seq DESC")?;
         let mut rows = snapshots.query([])?;
         while let Some(row) = rows.next()? {
             let seq: i64 = row.get(0)?;
-            let (checksum, bytes) = match (row.get::<_, Vec<u8>>(1), row.get::<_, Vec<u8>>(2)) {
-                (Ok(checksum), Ok(bytes)) => (checksum, bytes),
-                (Err(e), _) | (_, Err(e)) => {
-                    recovery
-                        .damaged
-                        .push((seq, format!("the row is unreadable: {e}")));
+            let bytes = match read_snapshot(conn, row) {
+                Ok(bytes) => bytes,
+                Err(why) => {
+                    recovery.damaged.push((seq, why));
                     continue;
                 }
             };
-            if Sha256::digest(&bytes).as_slice() != checksum.as_slice() {
-                recovery
-                    .damaged
-                    .push((seq, "the bytes do not match their checksum".into()));
-                continue;
-            }
             match Book::restore(program.clone(), &bytes) {
                 Ok(restored) => {
                     recovery.snapshot_seq = seq;
@@ -89,6 +80,43 @@ pub fn load(conn: &Connection, program: Program) -> Result<(Book, Recovery)> {
         recovery.replayed += 1;
     }
     Ok((book, recovery))
+}
+
+/// A snapshot's bytes from its parts, checked against their count and length (`Book::restore`
+/// checks the state against its own checksum); why not, if they cannot be read back whole.
+fn read_snapshot(
+    conn: &Connection,
+    row: &rusqlite::Row<'_>,
+) -> std::result::Result<Vec<u8>, String> {
+    let unreadable = |e: rusqlite::Error| format!("the row is unreadable: {e}");
+    let seq: i64 = row.get(0).map_err(unreadable)?;
+    let length: i64 = row.get(1).map_err(unreadable)?;
+    let parts: i64 = row.get(2).map_err(unreadable)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(length).unwrap_or(0));
+    let mut read = conn
+        .prepare_cached("SELECT part, bytes FROM snapshot_parts WHERE seq = ?1 ORDER BY part")
+        .map_err(unreadable)?;
+    let mut rows = read.query([seq]).map_err(unreadable)?;
+    let mut next = 0;
+    while let Some(part) = rows.next().map_err(unreadable)? {
+        let number: i64 = part.get(0).map_err(unreadable)?;
+        if number != next {
+            return Err(format!("part {next} is missing"));
+        }
+        let chunk = part.get_ref(1).map_err(unreadable)?;
+        let chunk = chunk
+            .as_blob()
+            .map_err(|e| format!("part {number} is not bytes: {e}"))?;
+        bytes.extend_from_slice(chunk);
+        next += 1;
+    }
+    if next != parts || bytes.len() as i64 != length {
+        return Err(format!(
+            "{next} parts and {} bytes where {parts} parts and {length} bytes were written",
+            bytes.len()
+        ));
+    }
+    Ok(bytes)
 }
 
 fn describe(damaged: &[(i64, String)]) -> String {

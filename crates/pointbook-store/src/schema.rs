@@ -8,10 +8,12 @@
 //! - `rejected (n, after_seq, key, text, code, message)`: what the engine or the reader
 //!   rejected, for the operator: the text as given, the error's code and words, and the journal
 //!   position it came after. A text rejected again is kept once (`key` is its SHA-256).
-//! - `snapshots (seq, checksum, bytes)`: the book after journal entry `seq`, as
-//!   `Book::snapshot` writes it (JSON, with the book's digest as its own checksum), and the
-//!   SHA-256 of the bytes. With no
-//!   readable snapshot the book is the journal replayed from its first entry.
+//! - `snapshots (seq, length, parts)`: the book after journal entry `seq`, as `Book::snapshot`
+//!   writes it (JSON, with a checksum of the state that `Book::restore` checks): the bytes'
+//!   length, and how many parts hold them. With no readable snapshot the
+//!   book is the journal replayed from its first entry.
+//! - `snapshot_parts (seq, part, bytes)`: a snapshot's bytes in parts of at most
+//!   [`PART`] bytes (SQLite refuses a value over 1 GB; a book of a million members is larger).
 
 use crate::error::{Result, StoreError};
 use rusqlite::{Connection, OptionalExtension};
@@ -35,10 +37,19 @@ CREATE TABLE rejected (
 );
 CREATE TABLE snapshots (
     seq INTEGER PRIMARY KEY,
-    checksum BLOB NOT NULL,
-    bytes BLOB NOT NULL
+    length INTEGER NOT NULL,
+    parts INTEGER NOT NULL
+);
+CREATE TABLE snapshot_parts (
+    seq INTEGER NOT NULL,
+    part INTEGER NOT NULL,
+    bytes BLOB NOT NULL,
+    PRIMARY KEY (seq, part)
 );
 ";
+
+/// The most bytes of a snapshot in one row of `snapshot_parts`.
+pub const PART: usize = 64 << 20;
 
 /// What `meta` says of the store.
 pub struct Meta {

@@ -47,9 +47,11 @@ fn temp() -> (tempfile::TempDir, PathBuf) {
     (dir, path)
 }
 
+/// Snapshots every 300 events, each written in parts of 4 KiB.
 fn small_snapshots() -> Options {
     Options {
         snapshot_every: 300,
+        snapshot_part: 4096,
         ..Options::default()
     }
 }
@@ -233,10 +235,11 @@ fn a_damaged_newest_snapshot_is_passed_over_for_an_older_one_and_said() {
         let newest: i64 = conn
             .query_row("SELECT max(seq) FROM snapshots", [], |r| r.get(0))
             .unwrap_or_else(|e| panic!("{e}"));
-        // One byte flipped in the middle of the snapshot.
+        // One byte changed in the middle of the snapshot's second part.
         conn.execute(
-            "UPDATE snapshots SET bytes = substr(bytes, 1, 100) || x'21' || substr(bytes, 102) \
-             WHERE seq = ?1",
+            "UPDATE snapshot_parts SET bytes = \
+             CAST(substr(bytes, 1, 100) || x'21' || substr(bytes, 102) AS BLOB) \
+             WHERE seq = ?1 AND part = 1",
             [newest],
         )
         .unwrap_or_else(|e| panic!("{e}"));
@@ -256,7 +259,7 @@ fn a_damaged_newest_snapshot_is_passed_over_for_an_older_one_and_said() {
         assert!(store.prune().unwrap_or_else(|e| panic!("{e}")) > 0);
     }
     let conn = rusqlite::Connection::open(&path).unwrap_or_else(|e| panic!("{e}"));
-    conn.execute("UPDATE snapshots SET checksum = x'00'", [])
+    conn.execute("UPDATE snapshots SET length = length + 1", [])
         .unwrap_or_else(|e| panic!("{e}"));
     drop(conn);
     assert!(matches!(

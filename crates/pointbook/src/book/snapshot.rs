@@ -63,7 +63,11 @@ impl Book {
             checksum: &checksum,
             state: &state,
         };
-        serde_json::to_vec(&out).map_err(unwritable)
+        // Sized once: the state is nearly all of it, and a book's state runs to hundreds of
+        // megabytes, where growing by doubling costs copies and page faults.
+        let mut bytes = Vec::with_capacity(out.state.get().len() + 512);
+        serde_json::to_writer(&mut bytes, &out).map_err(unwritable)?;
+        Ok(bytes)
     }
 
     /// A book from a snapshot (version 4, or 1 to 3 as earlier builds wrote them) taken under
