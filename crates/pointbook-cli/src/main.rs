@@ -558,13 +558,11 @@ fn ingest(a: &IngestArgs) -> CliResult<ExitCode> {
         }
         if a.acknowledge {
             let last = pending.last().map_or(0, |p| p.0);
-            writeln!(
-                stdout,
-                "{{\"acknowledged_line\":{last},\"journal_seq\":{}}}",
-                store.journal_seq()
-            )
-            .and_then(|()| stdout.flush())
-            .map_err(|e| e.to_string())?;
+            let ack =
+                serde_json::json!({"acknowledged_line": last, "journal_seq": store.journal_seq()});
+            writeln!(stdout, "{ack}")
+                .and_then(|()| stdout.flush())
+                .map_err(|e| e.to_string())?;
         }
         pending.clear();
         Ok(())
@@ -591,16 +589,18 @@ fn ingest(a: &IngestArgs) -> CliResult<ExitCode> {
     }
     commit(&mut pending, &mut store)?;
     store.checkpoint().map_err(at_db)?;
-    println!(
-        "{{\"accepted\":{},\"duplicates\":{},\"rejected\":{},\"journal_seq\":{},\"recovered\":{{\"snapshot_seq\":{},\"replayed\":{},\"damaged_snapshots\":{}}}}}",
-        counts.accepted,
-        counts.duplicates,
-        counts.rejected,
-        store.journal_seq(),
-        recovery.snapshot_seq,
-        recovery.replayed,
-        recovery.damaged.len()
-    );
+    let summary = serde_json::json!({
+        "accepted": counts.accepted,
+        "duplicates": counts.duplicates,
+        "rejected": counts.rejected,
+        "journal_seq": store.journal_seq(),
+        "recovered": {
+            "snapshot_seq": recovery.snapshot_seq,
+            "replayed": recovery.replayed,
+            "damaged_snapshots": recovery.damaged.len(),
+        },
+    });
+    println!("{summary}");
     Ok(exit(a.strict, counts.rejected))
 }
 

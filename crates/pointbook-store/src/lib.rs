@@ -100,6 +100,9 @@ pub struct Store {
     /// The journal entry of the newest snapshot (0: none).
     snapshot_seq: i64,
     recovery: Recovery,
+    /// Set when a failed batch could not be undone by reading the file again: the book may
+    /// hold events that are not on disk, so every later call fails with this.
+    broken: Option<String>,
     _lock: WriterLock,
 }
 
@@ -157,6 +160,7 @@ impl Store {
             seq: recovery.seq,
             snapshot_seq: recovery.snapshot_seq,
             recovery,
+            broken: None,
             _lock: lock,
         })
     }
@@ -286,6 +290,11 @@ impl Store {
     /// Applies a batch to the book and journals it in one transaction; on any storage error
     /// the book is rebuilt from the file, so that it holds exactly what was committed.
     fn apply_inputs(&mut self, inputs: &[Entry<'_>]) -> Result<Vec<pointbook::Result<Outcome>>> {
+        if let Some(why) = &self.broken {
+            return Err(StoreError::Damaged {
+                message: format!("the store must be opened again: {why}"),
+            });
+        }
         if self.options.snapshot_every > 0
             && (self.seq - self.snapshot_seq) as u64 >= self.options.snapshot_every
         {
@@ -303,12 +312,18 @@ impl Store {
                 self.seq = seq;
                 Ok(results)
             }
-            Err(e) => {
-                let (book, recovery) = recover::load(&self.conn, self.book.program().clone())?;
-                self.book = book;
-                self.seq = recovery.seq;
-                Err(e)
-            }
+            Err(e) => match recover::load(&self.conn, self.book.program().clone()) {
+                Ok((book, recovery)) => {
+                    self.book = book;
+                    self.seq = recovery.seq;
+                    Err(e)
+                }
+                Err(reload) => {
+                    let why = format!("{e}; then reading the store again failed: {reload}");
+                    self.broken = Some(why.clone());
+                    Err(StoreError::Damaged { message: why })
+                }
+            },
         }
     }
 

@@ -104,6 +104,11 @@ pub fn meta(conn: &Connection, path: &Path) -> Result<Meta> {
             .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
             .optional()?)
     };
+    if is_empty(conn)? {
+        return Err(not_a_store(
+            "it is empty (a store is created by its first writer, Store::open)".into(),
+        ));
+    }
     if get("format")?.as_deref() != Some(FORMAT) {
         return Err(not_a_store(
             "it has tables but no Pointbook format mark".into(),
