@@ -3,6 +3,7 @@
 //! rule lives in the `pointbook` core.
 
 mod html;
+mod ingest;
 mod report;
 
 use clap::{Args, Parser, Subcommand};
@@ -54,39 +55,7 @@ enum Command {
     Report(ReportArgs),
     /// Apply an events file to a durable store (SQLite), creating it if missing; run again
     /// after a crash, it applies only what is missing.
-    Ingest(IngestArgs),
-}
-
-#[derive(Args)]
-struct IngestArgs {
-    /// The store's file (created if missing).
-    #[arg(long)]
-    db: PathBuf,
-    /// Program file (TOML or JSON); must be the store's program.
-    #[arg(long)]
-    program: PathBuf,
-    /// Events file (JSON Lines); `-` reads standard input.
-    #[arg(long)]
-    events: PathBuf,
-    /// Events committed together (one transaction each).
-    #[arg(long, default_value_t = 1000)]
-    batch: usize,
-    /// Also take a snapshot every this many journalled events (0, the default: only at the
-    /// end of the run; a snapshot of a large book costs about what replaying five events per
-    /// member does, and a run killed half-way resumes without one).
-    #[arg(long, default_value_t = 0)]
-    snapshot_every: u64,
-    /// `full` (every commit synced) or `normal` (synced at checkpoints; survives a crash of
-    /// the process, not always a power cut).
-    #[arg(long, default_value = "full")]
-    durability: String,
-    /// Print a JSON line to standard output after each commit: the last input line it holds
-    /// and the journal's length.
-    #[arg(long)]
-    acknowledge: bool,
-    /// Exit with status 1 if any event is rejected.
-    #[arg(long)]
-    strict: bool,
+    Ingest(ingest::IngestArgs),
 }
 
 #[derive(Args)]
@@ -108,11 +77,15 @@ struct AnalysisArgs {
 #[derive(Args)]
 struct AnalyzeArgs {
     /// Program file (TOML or JSON).
-    #[arg(long)]
-    program: PathBuf,
+    #[arg(long, required_unless_present = "db")]
+    program: Option<PathBuf>,
     /// Events file (JSON Lines); `-` reads standard input.
-    #[arg(long)]
-    events: PathBuf,
+    #[arg(long, required_unless_present = "db")]
+    events: Option<PathBuf>,
+    /// A store (`pointbook ingest`) in place of `--program` and `--events`: its program, and
+    /// its journal as the history.
+    #[arg(long, conflicts_with_all = ["program", "events"])]
+    db: Option<PathBuf>,
     #[command(flatten)]
     options: AnalysisArgs,
     /// Leave out the per-member rows.
@@ -141,11 +114,15 @@ struct CompareArgs {
 #[derive(Args)]
 struct ReportArgs {
     /// Program file (TOML or JSON).
-    #[arg(long)]
-    program: PathBuf,
+    #[arg(long, required_unless_present = "db")]
+    program: Option<PathBuf>,
     /// Events file (JSON Lines).
-    #[arg(long)]
-    events: PathBuf,
+    #[arg(long, required_unless_present = "db")]
+    events: Option<PathBuf>,
+    /// A store (`pointbook ingest`) in place of `--program` and `--events`: its program, and
+    /// its journal as the history (a `--compare` program replays the same journal).
+    #[arg(long, conflicts_with_all = ["program", "events"])]
+    db: Option<PathBuf>,
     /// A second program to compare with (the what-if section).
     #[arg(long)]
     compare: Option<PathBuf>,
@@ -399,7 +376,8 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
         }
         Command::Analyze(a) => {
             let options = options(&a.options)?;
-            let mut analysis = analyze(&a.program, &a.events, options)?;
+            let history = History::of(&a.program, &a.events, &a.db)?;
+            let mut analysis = analyze(history.program()?, &history, options)?;
             if a.no_members {
                 analysis.members.clear();
             }
@@ -414,8 +392,9 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
                 return Err("compare reads the events once per program: give a file".into());
             }
             let options = options(&a.options)?;
-            let x = analyze(pa, &a.events, options)?;
-            let y = analyze(pb, &a.events, options)?;
+            let history = History::File(&a.events);
+            let x = analyze(load_program(pa)?, &history, options)?;
+            let y = analyze(load_program(pb)?, &history, options)?;
             let c = analytics::compare(&x, &y, a.top);
             if a.json {
                 println!("{}", to_json(&c));
@@ -424,13 +403,14 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Ingest(a) => ingest(&a),
+        Command::Ingest(a) => ingest::ingest(&a),
         Command::Report(a) => {
             let options = options(&a.options)?;
-            let x = analyze(&a.program, &a.events, options)?;
+            let history = History::of(&a.program, &a.events, &a.db)?;
+            let x = analyze(history.program()?, &history, options)?;
             let other = match &a.compare {
                 Some(p) => {
-                    let y = analyze(p, &a.events, options)?;
+                    let y = analyze(load_program(p)?, &history, options)?;
                     let c = analytics::compare(&x, &y, a.top);
                     Some((y, c))
                 }
@@ -458,10 +438,61 @@ fn options(a: &AnalysisArgs) -> CliResult<Options> {
     })
 }
 
-/// Replays an events file into an analyzer; rejections go to stderr.
-fn analyze(program: &PathBuf, events: &PathBuf, options: Options) -> CliResult<Analysis> {
-    let mut analyzer = Analyzer::new(load_program(program)?, options).map_err(|e| e.to_string())?;
-    feed(events, &mut |e| analyzer.apply_read(e), &mut |_, _| {})?;
+/// Where a history comes from: a program and an events file, or a store's journal.
+enum History<'a> {
+    /// An events file (the program given apart).
+    File(&'a PathBuf),
+    /// A store: its program, and its journal as the history.
+    Store(&'a PathBuf),
+    /// A program file and an events file.
+    Files(&'a PathBuf, &'a PathBuf),
+}
+
+impl<'a> History<'a> {
+    fn of(
+        program: &'a Option<PathBuf>,
+        events: &'a Option<PathBuf>,
+        db: &'a Option<PathBuf>,
+    ) -> CliResult<History<'a>> {
+        match (program, events, db) {
+            (_, _, Some(db)) => Ok(History::Store(db)),
+            (Some(program), Some(events), None) => Ok(History::Files(program, events)),
+            _ => Err("give --program and --events, or --db".into()),
+        }
+    }
+
+    /// The history's own program (the store's, or the program file's).
+    fn program(&self) -> CliResult<Program> {
+        match self {
+            History::Store(db) => {
+                pointbook_store::read_program(db).map_err(|e| format!("{}: {e}", db.display()))
+            }
+            History::Files(program, _) => load_program(program),
+            History::File(_) => Err("this history has no program of its own".into()),
+        }
+    }
+}
+
+/// Replays a history into an analyzer; rejections go to stderr.
+fn analyze(program: Program, history: &History<'_>, options: Options) -> CliResult<Analysis> {
+    let mut analyzer = Analyzer::new(program, options).map_err(|e| e.to_string())?;
+    match history {
+        History::File(events) | History::Files(_, events) => {
+            feed(events, &mut |e| analyzer.apply_read(e), &mut |_, _| {})?;
+        }
+        History::Store(db) => {
+            // A rejection (under another program than the store's) names its journal entry.
+            let (mut stderr, mut entry) = (std::io::stderr().lock(), 0);
+            pointbook_store::read_history(db, &mut |e| {
+                entry += 1;
+                if let Err(error) = analyzer.apply(&e) {
+                    let r = Rejection::new(entry, Some(&e.to_json()), error);
+                    let _ = writeln!(stderr, "{}", r.to_json());
+                }
+            })
+            .map_err(|e| format!("{}: {e}", db.display()))?;
+        }
+    }
     Ok(analyzer.finish())
 }
 
@@ -506,109 +537,6 @@ fn replay(a: &ReplayArgs, seen: &mut Seen<'_>) -> CliResult<(Book, usize)> {
     let mut book = Book::new(load_program(program)?);
     let rejected = feed(events, &mut |e| e.and_then(|e| book.apply(&e)), seen)?;
     Ok((book, rejected))
-}
-
-/// `pointbook ingest`: the events file applied to the store in batches, each one
-/// transaction; rejections go to stderr, a summary to stdout.
-fn ingest(a: &IngestArgs) -> CliResult<ExitCode> {
-    let durability = match a.durability.as_str() {
-        "full" => pointbook_store::Durability::Full,
-        "normal" => pointbook_store::Durability::Normal,
-        other => return Err(format!("--durability: {other:?} is not full or normal")),
-    };
-    let options = pointbook_store::Options {
-        durability,
-        snapshot_every: a.snapshot_every,
-        ..Default::default()
-    };
-    let at_db = |e: pointbook_store::StoreError| format!("{}: {e}", a.db.display());
-    let mut store =
-        pointbook_store::Store::open(&a.db, load_program(&a.program)?, options).map_err(at_db)?;
-    let recovery = store.recovery().clone();
-    let mut counts = IngestCounts::default();
-    let mut pending: Vec<(usize, String, pointbook::Result<Event>)> = Vec::new();
-    let batch = a.batch.max(1);
-    let mut failed: Option<String> = None;
-    let mut stdout = std::io::stdout().lock();
-    let mut commit = |pending: &mut Vec<(usize, String, pointbook::Result<Event>)>,
-                      store: &mut pointbook_store::Store|
-     -> CliResult<()> {
-        if pending.is_empty() {
-            return Ok(());
-        }
-        let entries: Vec<pointbook_store::Entry<'_>> = pending
-            .iter()
-            .map(|(_, text, event)| match event {
-                Ok(e) => pointbook_store::Entry::Event(e),
-                Err(error) => pointbook_store::Entry::Unreadable { text, error },
-            })
-            .collect();
-        let results = store.apply_entries(&entries).map_err(at_db)?;
-        let mut stderr = std::io::stderr().lock();
-        for ((number, text, _), result) in pending.iter().zip(results) {
-            match result {
-                Ok(o) if o.duplicate => counts.duplicates += 1,
-                Ok(_) => counts.accepted += 1,
-                Err(e) => {
-                    counts.rejected += 1;
-                    let r = Rejection::new(*number, Some(text), e);
-                    let _ = writeln!(stderr, "{}", r.to_json());
-                }
-            }
-        }
-        if a.acknowledge {
-            let last = pending.last().map_or(0, |p| p.0);
-            let ack =
-                serde_json::json!({"acknowledged_line": last, "journal_seq": store.journal_seq()});
-            writeln!(stdout, "{ack}")
-                .and_then(|()| stdout.flush())
-                .map_err(|e| e.to_string())?;
-        }
-        pending.clear();
-        Ok(())
-    };
-    let events = a.events.clone();
-    feed_lines(&events, &mut |line: Line<'_>| {
-        if failed.is_some() {
-            return;
-        }
-        // A line that is not UTF-8 is kept for the operator by its number.
-        let text = line.text().map_or_else(
-            || format!("(line {}: not UTF-8)", line.number),
-            str::to_owned,
-        );
-        pending.push((line.number, text, line.event()));
-        if pending.len() >= batch {
-            if let Err(e) = commit(&mut pending, &mut store) {
-                failed = Some(e);
-            }
-        }
-    })?;
-    if let Some(e) = failed {
-        return Err(e);
-    }
-    commit(&mut pending, &mut store)?;
-    store.checkpoint().map_err(at_db)?;
-    let summary = serde_json::json!({
-        "accepted": counts.accepted,
-        "duplicates": counts.duplicates,
-        "rejected": counts.rejected,
-        "journal_seq": store.journal_seq(),
-        "recovered": {
-            "snapshot_seq": recovery.snapshot_seq,
-            "replayed": recovery.replayed,
-            "damaged_snapshots": recovery.damaged.len(),
-        },
-    });
-    println!("{summary}");
-    Ok(exit(a.strict, counts.rejected))
-}
-
-#[derive(Default)]
-struct IngestCounts {
-    accepted: u64,
-    duplicates: u64,
-    rejected: usize,
 }
 
 /// Replays an events file on `threads` threads (see `pointbook::parallel::replay_lines`),

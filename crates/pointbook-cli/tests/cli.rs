@@ -458,6 +458,24 @@ fn ingest_keeps_the_history_in_a_store_that_reads_as_the_file_does() {
         assert!(a.status.success(), "{}", stderr(&a));
         assert_eq!(stdout(&a), stdout(&b), "{args:?}");
     }
+    // Analytics over the store's journal are the analytics of the events it accepted.
+    let a = pointbook(&["analyze", "--db", db, "--as-of", "2028-01-01T00:00:00Z"]);
+    let b = pointbook(&[
+        "analyze",
+        "--program",
+        PROGRAM,
+        "--events",
+        EVENTS,
+        "--as-of",
+        "2028-01-01T00:00:00Z",
+    ]);
+    assert!(a.status.success(), "{}", stderr(&a));
+    let (a, b): (serde_json::Value, serde_json::Value) = (
+        serde_json::from_str(&stdout(&a)).unwrap(),
+        serde_json::from_str(&stdout(&b)).unwrap(),
+    );
+    assert_eq!(a["periods"], b["periods"]);
+    assert_eq!(a["members"], b["members"]);
     let other = ingest("examples/programs/northwind-retail.toml");
     assert_eq!(other.status.code(), Some(2));
     assert!(

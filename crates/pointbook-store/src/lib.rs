@@ -243,6 +243,7 @@ impl Store {
     /// Takes a snapshot of the book now (unless the newest already covers every journal
     /// entry), deleting snapshots beyond [`Options::keep_snapshots`].
     pub fn checkpoint(&mut self) -> Result<()> {
+        self.check_whole()?;
         if self.snapshot_seq == self.seq && self.seq > 0 {
             return Ok(());
         }
@@ -290,11 +291,7 @@ impl Store {
     /// Applies a batch to the book and journals it in one transaction; on any storage error
     /// the book is rebuilt from the file, so that it holds exactly what was committed.
     fn apply_inputs(&mut self, inputs: &[Entry<'_>]) -> Result<Vec<pointbook::Result<Outcome>>> {
-        if let Some(why) = &self.broken {
-            return Err(StoreError::Damaged {
-                message: format!("the store must be opened again: {why}"),
-            });
-        }
+        self.check_whole()?;
         if self.options.snapshot_every > 0
             && (self.seq - self.snapshot_seq) as u64 >= self.options.snapshot_every
         {
@@ -324,6 +321,16 @@ impl Store {
                     Err(StoreError::Damaged { message: why })
                 }
             },
+        }
+    }
+
+    /// Fails if a batch left the book holding events that are not on disk.
+    fn check_whole(&self) -> Result<()> {
+        match &self.broken {
+            None => Ok(()),
+            Some(why) => Err(StoreError::Damaged {
+                message: format!("the store must be opened again: {why}"),
+            }),
         }
     }
 
@@ -371,14 +378,67 @@ impl Store {
 pub fn read(path: impl AsRef<Path>) -> Result<(Book, Recovery)> {
     let path = path.as_ref();
     let conn = connect(path, false)?;
-    let meta = schema::meta(&conn, path).map_err(|e| at_path(e, path))?;
+    let program = stored_program(&conn, path)?;
+    recover::load(&conn, program)
+}
+
+/// The program of the store at `path` (read without the writer's lock).
+pub fn read_program(path: impl AsRef<Path>) -> Result<Program> {
+    let path = path.as_ref();
+    stored_program(&connect(path, false)?, path)
+}
+
+/// Hands `each` every journalled event of the store at `path` in the order it was applied:
+/// the history its book was built from, for analytics over it. Fails with
+/// [`StoreError::Damaged`] if the journal was pruned (the history is no longer whole).
+/// Returns how many events.
+pub fn read_history(path: impl AsRef<Path>, each: &mut dyn FnMut(Event)) -> Result<u64> {
+    let path = path.as_ref();
+    let conn = connect(path, false)?;
+    stored_program(&conn, path)?;
+    let mut entries = conn.prepare("SELECT seq, event FROM journal ORDER BY seq")?;
+    let mut rows = entries.query([])?;
+    let mut read = 0;
+    while let Some(row) = rows.next()? {
+        let seq: i64 = row.get(0)?;
+        let text: String = row.get(1)?;
+        if seq != read + 1 {
+            return Err(StoreError::Damaged {
+                message: format!(
+                    "the journal starts at entry {seq} (pruned): the whole history is not in it"
+                ),
+            });
+        }
+        let event = Event::from_json(&text).map_err(|e| StoreError::Damaged {
+            message: format!("journal entry {seq}: {e}"),
+        })?;
+        each(event);
+        read += 1;
+    }
+    // A journal pruned whole reads as empty: a snapshot past its end gives it away.
+    let snapshot: Option<i64> =
+        conn.query_row("SELECT max(seq) FROM snapshots", [], |r| r.get(0))?;
+    if let Some(s) = snapshot.filter(|s| *s > read) {
+        return Err(StoreError::Damaged {
+            message: format!(
+                "the journal ends at entry {read} but a snapshot holds {s}: it was pruned, and \
+                 the whole history is not in it"
+            ),
+        });
+    }
+    Ok(read as u64)
+}
+
+/// The program `meta` holds, checked against its fingerprint.
+fn stored_program(conn: &Connection, path: &Path) -> Result<Program> {
+    let meta = schema::meta(conn, path).map_err(|e| at_path(e, path))?;
     let program = Program::from_json(&meta.program).map_err(StoreError::Engine)?;
     if program.fingerprint() != meta.fingerprint {
         return Err(StoreError::Damaged {
             message: "the program does not match its fingerprint".into(),
         });
     }
-    recover::load(&conn, program)
+    Ok(program)
 }
 
 /// A connection to the store at `path` in WAL mode (creating the file if `create`).

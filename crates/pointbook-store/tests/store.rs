@@ -311,3 +311,64 @@ fn random_crash_points_give_the_in_memory_book() {
         );
     }
 }
+
+#[test]
+fn a_journal_the_program_does_not_accept_is_damage_never_a_wrong_book() {
+    // A journal written under another program (or edited by hand): its entries must be
+    // accepted again on open, or the store refuses to stand in for the history.
+    let (_dir, path) = temp();
+    {
+        let mut store = open(&path, Options::default());
+        store
+            .apply_lines(&[
+                r#"{"type":"enroll","id":"e1","member":"m1","at":"2026-03-01T10:00:00Z"}"#,
+            ])
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let conn = rusqlite::Connection::open(&path).unwrap_or_else(|e| panic!("{e}"));
+    conn.execute(
+        "INSERT INTO journal (seq, id, event) VALUES (2, 'p1', ?1)",
+        [r#"{"type":"purchase","id":"p1","member":"ghost","at":"2026-03-01T11:00:00Z","lines":[{"sku":"A","category":"coffee","amount":"4.50"}]}"#],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    drop(conn);
+    for result in [
+        Store::open(&path, program(), Options::default()).err(),
+        read(&path).err(),
+    ] {
+        match result {
+            Some(StoreError::Damaged { message }) => {
+                assert!(message.contains("journal entry 2"), "{message}")
+            }
+            other => panic!("expected damage, got {other:?}"),
+        }
+    }
+    let mut history = 0;
+    assert!(pointbook_store::read_history(&path, &mut |_| history += 1).is_ok());
+    assert_eq!(
+        history, 2,
+        "the history reads as written; the book refuses it"
+    );
+}
+
+#[test]
+fn the_history_of_a_store_is_its_journal_whole_or_refused() {
+    let events = history(40, 1_500, 13);
+    let (_dir, path) = temp();
+    let mut store = open(&path, small_snapshots());
+    store.apply_batch(&events).unwrap_or_else(|e| panic!("{e}"));
+    let mut replayed = Book::new(program());
+    let read = pointbook_store::read_history(&path, &mut |e| {
+        let _ = replayed.apply(&e);
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(read as i64, store.journal_seq());
+    assert_eq!(digest(&replayed), digest(store.book()));
+    store.checkpoint().unwrap_or_else(|e| panic!("{e}"));
+    store.checkpoint().unwrap_or_else(|e| panic!("{e}"));
+    assert!(store.prune().unwrap_or_else(|e| panic!("{e}")) > 0);
+    assert!(matches!(
+        pointbook_store::read_history(&path, &mut |_| {}),
+        Err(StoreError::Damaged { .. })
+    ));
+}
