@@ -76,16 +76,8 @@ struct AnalysisArgs {
 
 #[derive(Args)]
 struct AnalyzeArgs {
-    /// Program file (TOML or JSON).
-    #[arg(long, required_unless_present = "db")]
-    program: Option<PathBuf>,
-    /// Events file (JSON Lines); `-` reads standard input.
-    #[arg(long, required_unless_present = "db")]
-    events: Option<PathBuf>,
-    /// A store (`pointbook ingest`) in place of `--program` and `--events`: its program, and
-    /// its journal as the history.
-    #[arg(long, conflicts_with_all = ["program", "events"])]
-    db: Option<PathBuf>,
+    #[command(flatten)]
+    source: SourceArgs,
     #[command(flatten)]
     options: AnalysisArgs,
     /// Leave out the per-member rows.
@@ -113,16 +105,8 @@ struct CompareArgs {
 
 #[derive(Args)]
 struct ReportArgs {
-    /// Program file (TOML or JSON).
-    #[arg(long, required_unless_present = "db")]
-    program: Option<PathBuf>,
-    /// Events file (JSON Lines).
-    #[arg(long, required_unless_present = "db")]
-    events: Option<PathBuf>,
-    /// A store (`pointbook ingest`) in place of `--program` and `--events`: its program, and
-    /// its journal as the history (a `--compare` program replays the same journal).
-    #[arg(long, conflicts_with_all = ["program", "events"])]
-    db: Option<PathBuf>,
+    #[command(flatten)]
+    source: SourceArgs,
     /// A second program to compare with (the what-if section).
     #[arg(long)]
     compare: Option<PathBuf>,
@@ -136,18 +120,25 @@ struct ReportArgs {
     out: PathBuf,
 }
 
+/// Where a book comes from: a program and its history, or a store that holds both.
 #[derive(Args)]
-struct ReplayArgs {
+struct SourceArgs {
     /// Program file (TOML or JSON).
     #[arg(long, required_unless_present = "db")]
     program: Option<PathBuf>,
     /// Events file (JSON Lines); `-` reads standard input.
     #[arg(long, required_unless_present = "db")]
     events: Option<PathBuf>,
-    /// A store (`pointbook ingest`) in place of `--program` and `--events`: its program and
-    /// the book its journal holds.
+    /// A store (`pointbook ingest`) in place of `--program` and `--events`: its program, and
+    /// its journal as the history (the events it accepted, in order).
     #[arg(long, conflicts_with_all = ["program", "events"])]
     db: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct ReplayArgs {
+    #[command(flatten)]
+    source: SourceArgs,
     /// Exit with status 1 if any event is rejected.
     #[arg(long)]
     strict: bool,
@@ -282,7 +273,7 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
             Ok(exit(a.strict, rejected))
         }
         Command::Replay(a) => {
-            if a.db.is_some() {
+            if a.source.db.is_some() {
                 return Err(
                     "replay prints each event's outcome: give --program and --events".into(),
                 );
@@ -312,7 +303,7 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain(a) => {
-            if a.replay.db.is_some() && a.event.is_some() {
+            if a.replay.source.db.is_some() && a.event.is_some() {
                 return Err(
                     "with --db, explain quotes a --purchase; --event needs the events file".into(),
                 );
@@ -376,7 +367,7 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
         }
         Command::Analyze(a) => {
             let options = options(&a.options)?;
-            let history = History::of(&a.program, &a.events, &a.db)?;
+            let history = History::of(&a.source)?;
             let mut analysis = analyze(history.program()?, &history, options)?;
             if a.no_members {
                 analysis.members.clear();
@@ -406,7 +397,7 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
         Command::Ingest(a) => ingest::ingest(&a),
         Command::Report(a) => {
             let options = options(&a.options)?;
-            let history = History::of(&a.program, &a.events, &a.db)?;
+            let history = History::of(&a.source)?;
             let x = analyze(history.program()?, &history, options)?;
             let other = match &a.compare {
                 Some(p) => {
@@ -449,12 +440,8 @@ enum History<'a> {
 }
 
 impl<'a> History<'a> {
-    fn of(
-        program: &'a Option<PathBuf>,
-        events: &'a Option<PathBuf>,
-        db: &'a Option<PathBuf>,
-    ) -> CliResult<History<'a>> {
-        match (program, events, db) {
+    fn of(source: &'a SourceArgs) -> CliResult<History<'a>> {
+        match (&source.program, &source.events, &source.db) {
             (_, _, Some(db)) => Ok(History::Store(db)),
             (Some(program), Some(events), None) => Ok(History::Files(program, events)),
             _ => Err("give --program and --events, or --db".into()),
@@ -525,16 +512,16 @@ type Seen<'a> = dyn FnMut(usize, Result<&Outcome, &Rejection>) + 'a;
 /// Replays an events file; rejections go to stderr (and to `seen`). Returns the book and the
 /// number of rejected events.
 fn replay(a: &ReplayArgs, seen: &mut Seen<'_>) -> CliResult<(Book, usize)> {
-    let (program, events) = match (&a.program, &a.events, &a.db) {
-        (_, _, Some(db)) => {
+    let history = History::of(&a.source)?;
+    let events = match history {
+        History::Store(db) => {
             let (book, _) =
                 pointbook_store::read(db).map_err(|e| format!("{}: {e}", db.display()))?;
             return Ok((book, 0));
         }
-        (Some(program), Some(events), None) => (program, events),
-        _ => return Err("give --program and --events, or --db".into()),
+        History::Files(_, events) | History::File(events) => events,
     };
-    let mut book = Book::new(load_program(program)?);
+    let mut book = Book::new(history.program()?);
     let rejected = feed(events, &mut |e| e.and_then(|e| book.apply(&e)), seen)?;
     Ok((book, rejected))
 }
@@ -543,7 +530,7 @@ fn replay(a: &ReplayArgs, seen: &mut Seen<'_>) -> CliResult<(Book, usize)> {
 /// reading the file again rather than holding its events. Lines that are not events go to
 /// stderr. Returns the book and the number of rejected events.
 fn replay_parallel(a: &ReplayArgs, threads: usize) -> CliResult<(Book, usize)> {
-    let (Some(program), Some(path)) = (&a.program, &a.events) else {
+    let (Some(program), Some(path)) = (&a.source.program, &a.source.events) else {
         return replay(a, &mut |_, _| {});
     };
     let program = load_program(program)?;

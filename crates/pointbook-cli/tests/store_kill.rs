@@ -36,9 +36,20 @@ fn ingest(db: &Path, events: &Path) -> Command {
     c
 }
 
-/// The journal's length and how many ids it holds more than once.
+/// The journal's length and how many ids it holds more than once ((0, 0) in the empty file
+/// a writer killed before its first commit leaves).
 fn journal(db: &Path) -> (i64, i64) {
     let conn = rusqlite::Connection::open(db).unwrap();
+    let tables: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'journal'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    if tables == 0 {
+        return (0, 0);
+    }
     conn.query_row(
         "SELECT count(*), count(*) - count(DISTINCT id) FROM journal",
         [],
