@@ -107,11 +107,26 @@ pub unsafe extern "C" fn pb_book_apply(
     ffi_guard!(err, {
         let book = book_ref(book)?;
         // SAFETY: forwarded from the caller.
-        let json = unsafe { text(event_json, len, "event_json") }?;
-        let event = Event::from_json(json)?;
-        let outcome = recover(book.book.write(), book)?.apply(&event)?;
-        give_string(outcome_json, to_json(&outcome)?)
+        unsafe { apply_json(book, event_json, len, outcome_json) }
     })
+}
+
+/// The body of `pb_book_apply` and `pb_store_apply`: one event (JSON, `len` bytes) applied to
+/// the book, or through its store (journalled), its outcome given to `outcome_json`.
+///
+/// # Safety
+/// `event_json` points to `len` bytes; `outcome_json` NULL or writable.
+pub(crate) unsafe fn apply_json(
+    book: &pb_book,
+    event_json: *const c_char,
+    len: usize,
+    outcome_json: *mut *mut c_char,
+) -> Outcome<()> {
+    // SAFETY: forwarded from the caller.
+    let json = unsafe { text(event_json, len, "event_json") }?;
+    let event = Event::from_json(json)?;
+    let outcome = recover(book.book.write(), book)?.apply(&event)?;
+    give_string(outcome_json, to_json(&outcome)?)
 }
 
 /// Quotes a purchase (JSON, wire format; `"type"` may be omitted): the outcome it would have,

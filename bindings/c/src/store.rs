@@ -2,7 +2,7 @@
 //! returns (`docs/store.md`). A `pb_store` is its one writer; its book (`pb_store_book`) is a
 //! `pb_book` for reads and quotes, shared by the same lock.
 
-use crate::book::{pb_book, recover, Kept};
+use crate::book::{apply_json, pb_book, recover, Kept};
 use crate::boundary::{c_text, check_out, give_string, text, to_json};
 use crate::error::{fail, ffi_guard, pb_error, pb_status, Failure, Outcome};
 use crate::program::{pb_program, program_ref};
@@ -151,11 +151,9 @@ pub unsafe extern "C" fn pb_store_apply(
 ) -> pb_status {
     ffi_guard!(err, {
         let store = store_ref(store)?;
+        // The store's book journals what it is given: the same path as `pb_book_apply`.
         // SAFETY: forwarded from the caller.
-        let json = unsafe { text(event_json, len, "event_json") }?;
-        let event = pointbook::Event::from_json(json)?;
-        let outcome = with_store(store, |s| s.apply(&event).map_err(store_failure))?;
-        give_string(outcome_json, to_json(&outcome)?)
+        unsafe { apply_json(&store.view, event_json, len, outcome_json) }
     })
 }
 

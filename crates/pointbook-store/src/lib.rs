@@ -197,7 +197,7 @@ impl Store {
     /// an event already applied returns its outcome marked `duplicate` (SEMANTICS §9), also
     /// across restarts. Any other error changes nothing.
     pub fn apply(&mut self, event: &Event) -> Result<Outcome> {
-        let mut results = self.apply_inputs(&[Entry::Event(event)])?;
+        let mut results = self.apply_entries(&[Entry::Event(event)])?;
         match results.pop() {
             Some(Ok(outcome)) => Ok(outcome),
             Some(Err(e)) => Err(StoreError::Rejected(e)),
@@ -212,7 +212,7 @@ impl Store {
     /// is applied or journalled.
     pub fn apply_batch(&mut self, events: &[Event]) -> Result<Vec<pointbook::Result<Outcome>>> {
         let inputs: Vec<Entry<'_>> = events.iter().map(Entry::Event).collect();
-        self.apply_inputs(&inputs)
+        self.apply_entries(&inputs)
     }
 
     /// [`Store::apply_batch`] over JSON texts: a text that is not a valid event is rejected
@@ -228,16 +228,7 @@ impl Store {
                 Err(error) => Entry::Unreadable { text, error },
             })
             .collect();
-        self.apply_inputs(&inputs)
-    }
-
-    /// [`Store::apply_batch`] over events and texts that did not read as events (a feed's
-    /// lines as it read them).
-    pub fn apply_entries(
-        &mut self,
-        entries: &[Entry<'_>],
-    ) -> Result<Vec<pointbook::Result<Outcome>>> {
-        self.apply_inputs(entries)
+        self.apply_entries(&inputs)
     }
 
     /// Takes a snapshot of the book now (unless the newest already covers every journal
@@ -288,9 +279,13 @@ impl Store {
         Ok(deleted)
     }
 
-    /// Applies a batch to the book and journals it in one transaction; on any storage error
-    /// the book is rebuilt from the file, so that it holds exactly what was committed.
-    fn apply_inputs(&mut self, inputs: &[Entry<'_>]) -> Result<Vec<pointbook::Result<Outcome>>> {
+    /// [`Store::apply_batch`] over events and texts that did not read as events (a feed's
+    /// lines as it read them). On any storage error the book is rebuilt from the file, so that
+    /// it holds exactly what was committed.
+    pub fn apply_entries(
+        &mut self,
+        inputs: &[Entry<'_>],
+    ) -> Result<Vec<pointbook::Result<Outcome>>> {
         self.check_whole()?;
         if self.options.snapshot_every > 0
             && (self.seq - self.snapshot_seq) as u64 >= self.options.snapshot_every
