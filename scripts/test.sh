@@ -22,6 +22,9 @@ bindings/c/test.sh
 step "Python package (wheel in .venv, stubtest, pytest)"
 bindings/python/test.sh
 
+step "READMEs as written (shell, Rust in a new crate, C with the README's link line)"
+scripts/readme-test.sh
+
 step "HTML report in headless Chromium"
 scripts/report-test.sh
 

@@ -1,5 +1,5 @@
 //! A stream of events, one JSON per line, any bytes: each applied or rejected in turn, and the
-//! book keeps every invariant of SEMANTICS §10 after every step.
+//! book keeps every invariant of docs/semantics.md §10 after every step.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

@@ -9,7 +9,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(program) = Program::from_toml(pointbook::samples::BEAN_AND_LEAF) else {
         return;
     };
-    let Ok(mut book) = Book::restore(program.clone(), data) else {
+    let Ok(mut book) = Book::restore(&program, data) else {
         return;
     };
     assert_eq!(book.verify(), Ok(()));
@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(book.verify(), Ok(()));
     let saved = book.snapshot().expect("a restored book saves");
     assert!(
-        Book::restore(program, &saved).is_ok(),
+        Book::restore(&program, &saved).is_ok(),
         "a saved book restores"
     );
 });

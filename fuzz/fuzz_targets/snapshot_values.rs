@@ -174,7 +174,7 @@ fuzz_target!(|data: &[u8]| {
             .unwrap_or(Value::Null);
         edit(&mut state, &path, e[2], e[3], &text, &other);
     }
-    let Ok(mut book) = Book::restore(base.program.clone(), &sealed(&base.outer, &state)) else {
+    let Ok(mut book) = Book::restore(&base.program, &sealed(&base.outer, &state)) else {
         return;
     };
     assert_eq!(book.verify(), Ok(()));
@@ -185,7 +185,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let saved = book.snapshot().expect("a restored book saves");
     assert!(
-        Book::restore(base.program.clone(), &saved).is_ok(),
+        Book::restore(&base.program, &saved).is_ok(),
         "a saved book restores"
     );
 });

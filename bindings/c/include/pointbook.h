@@ -2,8 +2,16 @@
  * Pointbook: an embeddable loyalty-program engine. C API.
  *
  * Ownership: everything a function returns through an out-parameter is owned by the caller
- * and released by its own *_free function; freeing NULL is a no-op. Strings are UTF-8 and
- * NUL-terminated. JSON is the wire format of SEMANTICS.md section 12.
+ * and released by its own *_free function (a store's book is lent: see pb_store_book);
+ * freeing NULL is a no-op.
+ * Text: always UTF-8. Programs, events, histories and snapshots are passed as a pointer and a
+ * length in bytes (no NUL terminator needed; a NUL byte inside the length is
+ * PB_INVALID_ARGUMENT). Member ids, instants, option JSON and store paths are NUL-terminated.
+ * Strings the library returns are NUL-terminated; free them with pb_string_free.
+ * JSON is the wire format of docs/semantics.md section 12 (in the repository).
+ * Errors: every function returns a pb_status; codes are grouped in families 1-9 (the C
+ * boundary), 1xx programs, 2xx events, 3xx points and refunds, 4xx rewards, 5xx snapshots
+ * and state, 6xx analytics, 7xx stores.
  * Threads: a pb_book may be used from several threads at once (see bindings/c/README.md).
  */
 
@@ -192,7 +200,7 @@ enum pb_status pb_book_quote(const struct pb_book *book,
                              char **outcome_json,
                              struct pb_error **err);
 
-// A member's balance (JSON, SEMANTICS §12) as of the book's clock.
+// A member's balance (JSON, docs/semantics.md §12) as of the book's clock.
 //
 // # Safety
 // `book` NULL or live; `member` NULL or NUL-terminated; `balance_json` writable.

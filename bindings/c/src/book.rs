@@ -153,7 +153,7 @@ pub unsafe extern "C" fn pb_book_quote(
     })
 }
 
-/// A member's balance (JSON, SEMANTICS §12) as of the book's clock.
+/// A member's balance (JSON, docs/semantics.md §12) as of the book's clock.
 ///
 /// # Safety
 /// `book` NULL or live; `member` NULL or NUL-terminated; `balance_json` writable.
@@ -278,7 +278,7 @@ pub unsafe extern "C" fn pb_book_restore(
 ) -> pb_status {
     ffi_guard!(err, {
         check_out(out, "out")?;
-        let program = program_ref(program)?.program.clone();
+        let program = &program_ref(program)?.program;
         if bytes.is_null() {
             return fail(pb_status::PB_NULL_ARGUMENT, "bytes is NULL");
         }

@@ -1,4 +1,4 @@
-/* The C API: SEMANTICS worked examples, every error path, snapshots, threads.
+/* The C API: docs/semantics.md worked examples, every error path, snapshots, threads.
  * Usage: test_api REPO_ROOT */
 #include <pthread.h>
 

@@ -1,4 +1,4 @@
-//! Arrow rows to events. One column per wire field (SEMANTICS §12); purchase and refund lines
+//! Arrow rows to events. One column per wire field (docs/semantics.md §12); purchase and refund lines
 //! are a list of structs `{sku, category, amount, quantity}`. Strings may be any Arrow string
 //! type (utf8, large, view, dictionary); amounts strings or decimals (never floats); `at`
 //! timezone-aware timestamps or RFC 3339 strings; `birthday` dates or strings. A value in a

@@ -234,7 +234,7 @@ impl PyBook {
     #[staticmethod]
     fn restore(py: Python<'_>, program: &PyProgram, data: &[u8]) -> PyResult<Self> {
         guard(|| {
-            let program = program.program.clone();
+            let program = &program.program;
             let book = py
                 .detach(|| Book::restore(program, data))
                 .map_err(|e| to_py(&e))?;

@@ -1,4 +1,4 @@
-"""SEMANTICS §11 through Python, number for number."""
+"""docs/semantics.md §11 through Python, number for number."""
 
 from __future__ import annotations
 

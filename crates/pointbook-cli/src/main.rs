@@ -596,7 +596,7 @@ fn feed(
                 seen(line.number, Err(&r));
             }
         }
-        if progress && line.number % 100_000 == 0 {
+        if progress && line.number.is_multiple_of(100_000) {
             let _ = write!(stderr, "\rreplayed {} lines", line.number);
         }
     };

@@ -194,7 +194,7 @@ impl Store {
 
     /// Applies one event and journals it in its own transaction; returns once it is on disk.
     /// A rejected event is journalled as rejected and returned as [`StoreError::Rejected`];
-    /// an event already applied returns its outcome marked `duplicate` (SEMANTICS §9), also
+    /// an event already applied returns its outcome marked `duplicate` (docs/semantics.md §9), also
     /// across restarts. Any other error changes nothing.
     pub fn apply(&mut self, event: &Event) -> Result<Outcome> {
         let mut results = self.apply_entries(&[Entry::Event(event)])?;

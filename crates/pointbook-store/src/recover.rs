@@ -35,7 +35,7 @@ pub fn load(conn: &Connection, program: Program) -> Result<(Book, Recovery)> {
                     continue;
                 }
             };
-            match Book::restore(program.clone(), &bytes) {
+            match Book::restore(&program, &bytes) {
                 Ok(restored) => {
                     recovery.snapshot_seq = seq;
                     book = Some(restored);

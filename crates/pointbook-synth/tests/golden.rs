@@ -98,7 +98,7 @@ fn answers(name: &str) -> Vec<(String, String)> {
     for (i, e) in events.iter().enumerate() {
         if i == half {
             // A book restored from its snapshot goes on exactly as the original would.
-            let restored = Book::restore(program.clone(), &book.snapshot().unwrap()).unwrap();
+            let restored = Book::restore(&program, &book.snapshot().unwrap()).unwrap();
             assert_eq!(restored.digest().unwrap(), book.digest().unwrap());
             book = restored;
         }

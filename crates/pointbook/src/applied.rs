@@ -1,4 +1,4 @@
-//! The events a book has applied (SEMANTICS §9): every id for the life of the book, so that a
+//! The events a book has applied (docs/semantics.md §9): every id for the life of the book, so that a
 //! resend is never applied twice and a different event under a used id is refused; and the
 //! full outcome of each event while it is within the late tolerance of its member's clock.
 //! A resend of an older event gets the original's id and points only, as §9 allows
@@ -65,7 +65,7 @@ struct Recent {
 
 /// Whether the full outcome of an event at `at` is kept against `clock`, its member's clock
 /// (the book's for an event of no member): while an event at `at` would still be accepted
-/// as late (SEMANTICS §9).
+/// as late (docs/semantics.md §9).
 pub(crate) fn kept(at: Instant, clock: Option<Instant>, tolerance: chrono::Duration) -> bool {
     match clock.and_then(|c| c.checked_sub_signed(tolerance)) {
         Some(oldest) => at >= oldest,

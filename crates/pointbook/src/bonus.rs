@@ -1,4 +1,4 @@
-//! Bonuses (SEMANTICS §3): signup, first purchase, referral and birthday points.
+//! Bonuses (docs/semantics.md §3): signup, first purchase, referral and birthday points.
 
 use crate::calendar::same_day_in_year;
 use crate::error::Result;

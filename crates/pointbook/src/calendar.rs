@@ -1,7 +1,7 @@
 //! Calendar notions in the program's time zone: local dates, midnights, periods, windows.
 //!
 //! Every "N days after an instant" is 00:00 local time on the local date N days after the
-//! instant's local date (SEMANTICS §2). Where 00:00 does not exist (a daylight-saving gap at
+//! instant's local date (docs/semantics.md §2). Where 00:00 does not exist (a daylight-saving gap at
 //! midnight), the day starts at the first local instant that exists.
 
 use crate::instant::Instant;

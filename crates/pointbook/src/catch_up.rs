@@ -1,4 +1,4 @@
-//! Catching a member up to an instant (SEMANTICS §4, §6, §7): everything due by then
+//! Catching a member up to an instant (docs/semantics.md §4, §6, §7): everything due by then
 //! happens in time order: holds lapse, lots mature, debts are paid, lots expire, birthdays,
 //! tier boundaries and notices.
 

@@ -1,4 +1,4 @@
-//! The earn of one purchase: exact contributions, rounded once (SEMANTICS §3).
+//! The earn of one purchase: exact contributions, rounded once (docs/semantics.md §3).
 
 use crate::book::txn::{set_purchase, Txn};
 use crate::calendar::Period;

@@ -175,7 +175,7 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
-    /// A book's state breaks an invariant of SEMANTICS §10, or one of its records cannot be
+    /// A book's state breaks an invariant of docs/semantics.md §10, or one of its records cannot be
     /// read back: never the result of an event, only of a defect or of memory changed from
     /// outside.
     #[error("inconsistent state: {message}")]

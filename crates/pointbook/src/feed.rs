@@ -1,4 +1,4 @@
-//! Histories as they arrive: JSON Lines (SEMANTICS §12, one event per line) read in chunks of
+//! Histories as they arrive: JSON Lines (docs/semantics.md §12, one event per line) read in chunks of
 //! bytes as they come from a file, a pipe or a buffer handed over by C or Python, never the
 //! whole history at once; and a batch of events, some of which could not be read, applied in
 //! order. The CLI, the C library and the Python package all feed a book through here.

@@ -99,7 +99,7 @@ impl<'s> Journal<'s> {
     }
 
     /// Rejects this event, at `at`, when it is older than `clock` by more than the program's
-    /// late tolerance (SEMANTICS §9).
+    /// late tolerance (docs/semantics.md §9).
     pub fn check_late(&self, p: &Program, at: Instant, clock: Instant) -> Result<()> {
         if at < clock - p.late_tolerance() {
             return Err(Error::LateEvent {
@@ -216,7 +216,7 @@ pub(crate) struct Credit<'a> {
 }
 
 /// A member's points moved through the ledger: credits that create lots, points taken back,
-/// and a debt paid as points become available (SEMANTICS §4, §5, §10).
+/// and a debt paid as points become available (docs/semantics.md §4, §5, §10).
 impl Member {
     /// Creates a lot and posts its credit at `now`. Purchase lots (`pending`) mature after the
     /// return window; others are available at once. Returns the lot's sequence number.
@@ -313,7 +313,7 @@ impl Member {
     }
 
     /// Points in matured lots: what the available account holds before the debt is taken
-    /// off it (SEMANTICS §10; checked against the lots in debug builds).
+    /// off it (docs/semantics.md §10; checked against the lots in debug builds).
     fn lots_available(&self) -> i64 {
         let available = self.available.saturating_add(self.debt);
         debug_assert_eq!(available, self.lots.available(), "member {}", self.id);

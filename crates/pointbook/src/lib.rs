@@ -53,6 +53,6 @@ pub struct ProjectReadme;
 
 /// Bundled sample programs.
 pub mod samples {
-    /// Bean & Leaf, the café program of SEMANTICS §11 (TOML).
+    /// Bean & Leaf, the café program of docs/semantics.md §11 (TOML).
     pub const BEAN_AND_LEAF: &str = include_str!("../samples/bean-and-leaf.toml");
 }

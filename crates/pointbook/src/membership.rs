@@ -1,4 +1,4 @@
-//! Membership (SEMANTICS §8): enrolling a member, and forgetting one (erasure: the points
+//! Membership (docs/semantics.md §8): enrolling a member, and forgetting one (erasure: the points
 //! are forfeited, personal data goes, the id stays taken).
 
 use crate::book::txn::Txn;

@@ -389,7 +389,7 @@ impl ExplanationLine {
     ];
 }
 
-/// A member's balance, as in SEMANTICS §12.
+/// A member's balance, as in docs/semantics.md §12.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Balance {

@@ -1,4 +1,4 @@
-//! Purchase records (SEMANTICS §5): what a refund needs of a purchase, kept compactly.
+//! Purchase records (docs/semantics.md §5): what a refund needs of a purchase, kept compactly.
 
 use crate::codec::{Corrupt, Reader, Writer};
 use crate::event::Line;

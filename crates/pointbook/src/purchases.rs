@@ -1,4 +1,4 @@
-//! The purchase records of a book (SEMANTICS §5): what a refund needs of each purchase, by
+//! The purchase records of a book (docs/semantics.md §5): what a refund needs of each purchase, by
 //! member and purchase id, for as long as it may be refunded.
 //!
 //! A member's records sit together, so that erasing a member (`forget`) finds them without a

@@ -1,4 +1,4 @@
-//! Redemption (SEMANTICS §7): redeeming a reward at once or as a hold, confirming or
+//! Redemption (docs/semantics.md §7): redeeming a reward at once or as a hold, confirming or
 //! cancelling a hold, a hold that lapses, and the voucher a redemption issues.
 
 use crate::book::txn::Txn;

@@ -1,4 +1,4 @@
-//! Refunds (SEMANTICS §5): what is left of a purchase after a refund, and the points that
+//! Refunds (docs/semantics.md §5): what is left of a purchase after a refund, and the points that
 //! come back by recomputing its earn.
 
 use crate::book::txn::{purchase_record, set_purchase, Txn};

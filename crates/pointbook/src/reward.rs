@@ -1,4 +1,4 @@
-//! Deterministic voucher codes: a keyed hash of the redemption id (SEMANTICS §7).
+//! Deterministic voucher codes: a keyed hash of the redemption id (docs/semantics.md §7).
 
 use crate::instant::Instant;
 use hmac::{Hmac, Mac};

@@ -25,14 +25,14 @@ pub(crate) struct State {
     pub totals: Totals,
     /// Redemptions held or issued per reward, for stock.
     pub reward_usage: BTreeMap<String, u64>,
-    /// Every applied event's id, and the recent ones' outcomes (SEMANTICS §9).
+    /// Every applied event's id, and the recent ones' outcomes (docs/semantics.md §9).
     pub applied: Applied,
     /// What refunds need of each purchase. Kept outside the members so that applying an
     /// event copies only the record it touches.
     pub purchases: Purchases,
 }
 
-/// The clock an event's outcome is kept against (SEMANTICS §9): its member's, or the book's
+/// The clock an event's outcome is kept against (docs/semantics.md §9): its member's, or the book's
 /// (`book`) for an event of no member (an advance).
 pub(crate) fn clock_of(
     members: &Map<MemberId, Box<Member>>,

@@ -1,4 +1,4 @@
-//! Tiers (SEMANTICS §6): the metric per window, the formula, upgrades at once and
+//! Tiers (docs/semantics.md §6): the metric per window, the formula, upgrades at once and
 //! re-evaluation at window boundaries, TierAtRisk notices, and progress.
 
 use crate::calendar::{add_days, day_number, same_day_in_year};
@@ -81,7 +81,7 @@ impl Member {
             .fold(Decimal::ZERO, |sum, (_, v)| sum.saturating_add(*v))
     }
 
-    /// What the formula of SEMANTICS §6 says the tier is at `t`.
+    /// What the formula of docs/semantics.md §6 says the tier is at `t`.
     pub(crate) fn tier_formula(&self, p: &Program, t: Instant) -> usize {
         let w = self.window_key(p, t);
         match rolling_days(p) {

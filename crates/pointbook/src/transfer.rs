@@ -1,4 +1,4 @@
-//! Points moved by hand (SEMANTICS §8): adjustments and transfers between members, which
+//! Points moved by hand (docs/semantics.md §8): adjustments and transfers between members, which
 //! keep each lot's expiry.
 
 use crate::book::txn::Txn;

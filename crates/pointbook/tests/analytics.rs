@@ -1,4 +1,4 @@
-//! Analytics on histories small enough to check on paper (Bean & Leaf, SEMANTICS §11).
+//! Analytics on histories small enough to check on paper (Bean & Leaf, docs/semantics.md §11).
 //! Every expected number is worked out in the comment above it.
 #![allow(clippy::unwrap_used)]
 
@@ -212,7 +212,7 @@ fn churn_risk_follows_each_members_own_rhythm() {
     assert!(few.members[0].churn.reason.contains("at least 3"));
 }
 
-/// A member wins gold in August 2026 and loses it at 2028-01-01 (SEMANTICS example D).
+/// A member wins gold in August 2026 and loses it at 2028-01-01 (docs/semantics.md example D).
 #[test]
 fn tier_mix_and_migrations_over_time() {
     let h = events(&[

@@ -15,7 +15,7 @@ fn at(s: &str) -> Instant {
 
 #[test]
 fn days_after_is_local_midnight_across_dst() {
-    // SEMANTICS example A: 365 days after 2026-03-14 09:30 local.
+    // docs/semantics.md example A: 365 days after 2026-03-14 09:30 local.
     assert_eq!(
         ny().days_after(at("2026-03-14T13:30:00Z"), 365),
         at("2027-03-14T05:00:00Z")

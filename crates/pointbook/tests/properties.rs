@@ -1,4 +1,4 @@
-//! Property tests: the invariants of SEMANTICS §10 over random event streams of every type,
+//! Property tests: the invariants of docs/semantics.md §10 over random event streams of every type,
 //! with late events, duplicates, id conflicts and refunds after spending, under several
 //! program variants.
 #![allow(clippy::unwrap_used)]
@@ -350,7 +350,7 @@ fn run(program: Program, events: &[String]) -> Result<Run, TestCaseError> {
                     "non-positive posting: {json}"
                 );
                 if let (Event::Purchase(_), false) = (&event, o.duplicate) {
-                    // SEMANTICS §3.6: the contributions and the rounding add up to the points.
+                    // docs/semantics.md §3.6: the contributions and the rounding add up to the points.
                     let earn: rust_decimal::Decimal = o
                         .explanation
                         .iter()
@@ -379,7 +379,7 @@ fn run(program: Program, events: &[String]) -> Result<Run, TestCaseError> {
                         ..o.clone()
                     };
                     let kept = first.get(event.id().as_str());
-                    // SEMANTICS §9: the full outcome while the original is within the late
+                    // docs/semantics.md §9: the full outcome while the original is within the late
                     // tolerance of its member's clock (at most the book's), then its points.
                     let within = book
                         .clock()
@@ -577,7 +577,7 @@ proptest! {
         let outer: serde_json::Value = serde_json::from_slice(&snapshot).unwrap();
         let mut state = outer["state"].clone();
         // Sealed again unchanged, it restores: a refusal below is the changed value's.
-        prop_assert!(Book::restore(program(variant), &sealed(&snapshot, &state)).is_ok());
+        prop_assert!(Book::restore(&program(variant), &sealed(&snapshot, &state)).is_ok());
         let mut paths = Vec::new();
         leaves(&state, &mut Vec::new(), &mut paths);
         prop_assume!(!paths.is_empty());
@@ -585,7 +585,7 @@ proptest! {
         let leaf = leaf_mut(&mut state, path).unwrap();
         *leaf = mutate(leaf, choice);
         let changed = format!("{path:?} = {leaf}");
-        let Ok(mut book) = Book::restore(program(variant), &sealed(&snapshot, &state)) else {
+        let Ok(mut book) = Book::restore(&program(variant), &sealed(&snapshot, &state)) else {
             return Ok(());
         };
         prop_assert_eq!(book.verify(), Ok(()), "{}", changed);
@@ -595,7 +595,7 @@ proptest! {
             let _ = book.balances();
         }
         let saved = book.snapshot().unwrap();
-        prop_assert!(Book::restore(program(variant), &saved).is_ok());
+        prop_assert!(Book::restore(&program(variant), &saved).is_ok());
     }
 }
 
@@ -631,7 +631,7 @@ proptest! {
         let cut = cut.index(events.len() + 1);
         let straight = run(program(variant), &events)?;
         let head = run(program(variant), &events[..cut])?;
-        let mut book = Book::restore(program(variant), &head.book.snapshot().unwrap())
+        let mut book = Book::restore(&program(variant), &head.book.snapshot().unwrap())
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(book.digest().unwrap(), head.book.digest().unwrap());
         for json in &events[cut..] {

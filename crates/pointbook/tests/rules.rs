@@ -1,4 +1,4 @@
-//! One test per rule of SEMANTICS.md that the worked examples do not reach.
+//! One test per rule of docs/semantics.md that the worked examples do not reach.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -315,7 +315,7 @@ fn birthday_bonus_at_local_midnight_once_a_year_and_29_february() {
 }
 
 /// A referrer with nothing due gets its referral bonus after its own catch-up; an advance past
-/// the bonus's expiry must still find it (SEMANTICS §4, §8): its 100 points expire then.
+/// the bonus's expiry must still find it (docs/semantics.md §4, §8): its 100 points expire then.
 #[test]
 fn an_advance_expires_a_referral_bonus_of_an_idle_referrer() {
     let mut b = with(&[
@@ -811,11 +811,11 @@ fn snapshots_refuse_other_programs_versions_and_tampering() {
     )
     .unwrap();
     assert_eq!(
-        Book::restore(other, &snap).unwrap_err().code(),
+        Book::restore(&other, &snap).unwrap_err().code(),
         "program_mismatch"
     );
     assert_eq!(
-        Book::restore(bean_and_leaf(), b"garbage")
+        Book::restore(&bean_and_leaf(), b"garbage")
             .unwrap_err()
             .code(),
         "invalid_snapshot"
@@ -823,7 +823,7 @@ fn snapshots_refuse_other_programs_versions_and_tampering() {
     let text = String::from_utf8(snap.clone()).unwrap();
     let v5 = text.replacen("\"version\":4", "\"version\":5", 1);
     assert_ne!(v5, text);
-    let e = Book::restore(bean_and_leaf(), v5.as_bytes()).unwrap_err();
+    let e = Book::restore(&bean_and_leaf(), v5.as_bytes()).unwrap_err();
     assert_eq!(
         e.to_string(),
         "invalid snapshot: version 5 is not supported (this build reads 1 to 4)"
@@ -831,7 +831,7 @@ fn snapshots_refuse_other_programs_versions_and_tampering() {
     // A changed state no longer matches its checksum.
     let tampered = text.replacen("\"available\":25", "\"available\":2500", 1);
     assert_ne!(tampered, text);
-    let e = Book::restore(bean_and_leaf(), tampered.as_bytes()).unwrap_err();
+    let e = Book::restore(&bean_and_leaf(), tampered.as_bytes()).unwrap_err();
     assert_eq!(
         e.to_string(),
         "invalid snapshot: the state does not match its checksum"
@@ -839,13 +839,13 @@ fn snapshots_refuse_other_programs_versions_and_tampering() {
     // The same kind of change in a version 1 snapshot (no checksum) is caught by the
     // invariants.
     let v1 = without_checksum(VERSION_2).replacen("\"available\":50", "\"available\":5000", 1);
-    let e = Book::restore(bean_and_leaf(), v1.as_bytes()).unwrap_err();
+    let e = Book::restore(&bean_and_leaf(), v1.as_bytes()).unwrap_err();
     assert!(
         e.to_string()
             .starts_with("invalid snapshot: inconsistent state"),
         "{e}"
     );
-    let restored = Book::restore(bean_and_leaf(), &snap).unwrap();
+    let restored = Book::restore(&bean_and_leaf(), &snap).unwrap();
     assert_eq!(restored.digest().unwrap(), b.digest().unwrap());
 }
 
@@ -884,18 +884,18 @@ fn version_1_and_2_snapshots_still_restore() {
         assert_eq!(x.totals(), y.totals());
     };
     for old in [VERSION_2.to_owned(), v1.clone()] {
-        let mut restored = Book::restore(bean_and_leaf(), old.as_bytes()).unwrap();
+        let mut restored = Book::restore(&bean_and_leaf(), old.as_bytes()).unwrap();
         same(&restored, &b);
         let mut straight = b.clone();
         assert_eq!(restored.apply(&resend), straight.apply(&resend));
         assert_eq!(restored.apply(&next), straight.apply(&next));
         same(&restored, &straight);
-        let again = Book::restore(bean_and_leaf(), &restored.snapshot().unwrap()).unwrap();
+        let again = Book::restore(&bean_and_leaf(), &restored.snapshot().unwrap()).unwrap();
         assert_eq!(again.digest(), restored.digest());
     }
     let with_checksum = v1.replacen(",\"state\":", ",\"checksum\":\"00\",\"state\":", 1);
     assert_eq!(
-        Book::restore(bean_and_leaf(), with_checksum.as_bytes())
+        Book::restore(&bean_and_leaf(), with_checksum.as_bytes())
             .unwrap_err()
             .to_string(),
         "invalid snapshot: a version 1 snapshot has no checksum"
@@ -908,7 +908,7 @@ fn version_1_and_2_snapshots_still_restore() {
         v1.replacen("\"version\":1", "\"version\":4", 1),
     ];
     for text in relabelled {
-        let e = Book::restore(bean_and_leaf(), text.as_bytes()).unwrap_err();
+        let e = Book::restore(&bean_and_leaf(), text.as_bytes()).unwrap_err();
         assert!(
             e.to_string().contains("corrupt state: the state holds no")
                 || e.to_string().contains("checksum"),
@@ -954,7 +954,7 @@ fn a_version_3_book_knows_every_resend() {
     for line in history.lines() {
         firsts.push(straight.apply(&event(line)));
     }
-    let mut restored = Book::restore(bean_and_leaf(), VERSION_3.as_bytes()).unwrap();
+    let mut restored = Book::restore(&bean_and_leaf(), VERSION_3.as_bytes()).unwrap();
     assert_eq!(restored.balances(), straight.balances());
     let mut resent = 0;
     for (line, first) in history.lines().zip(firsts) {
@@ -989,7 +989,7 @@ fn a_book_from_before_decimals_by_value_still_knows_its_resends() {
         .lines()
         .find(|l| l.contains("\"amount\":\"100.00\""))
         .unwrap();
-    let mut restored = Book::restore(bean_and_leaf(), VERSION_2.as_bytes()).unwrap();
+    let mut restored = Book::restore(&bean_and_leaf(), VERSION_2.as_bytes()).unwrap();
     let again = restored.apply(&event(line)).unwrap();
     assert!(again.duplicate);
     // Such a book kept the fingerprint of the text as written, not of the values: the same
@@ -1034,7 +1034,7 @@ fn a_snapshot_with_impossible_values_is_refused() {
     );
     let snap = b.snapshot().unwrap();
     let restore = |edit: &dyn Fn(&str) -> String| {
-        Book::restore(bean_and_leaf(), &resealed(&snap, edit)).map(|_| ())
+        Book::restore(&bean_and_leaf(), &resealed(&snap, edit)).map(|_| ())
     };
     let clock = "\"clock\":\"2026-02-01T15:00:00Z\",\"closed\"";
     type Edit<'a> = &'a dyn Fn(&str) -> String;
@@ -1101,7 +1101,7 @@ fn a_book_at_the_end_of_the_years_saves_and_restores() {
         // 365 days later: 10000 is a leap year.
         Some("+10000-12-29T05:00:00+00:00".to_owned())
     );
-    let restored = Book::restore(bean_and_leaf(), &b.snapshot().unwrap()).unwrap();
+    let restored = Book::restore(&bean_and_leaf(), &b.snapshot().unwrap()).unwrap();
     assert_eq!(restored.digest().unwrap(), b.digest().unwrap());
     assert_eq!(expiry(&restored), expiry(&b));
 }
@@ -1118,7 +1118,7 @@ fn every_single_bit_flip_of_a_snapshot_is_refused() {
         for bit in 0..8 {
             let mut flipped = snap.clone();
             flipped[byte] ^= 1 << bit;
-            if Book::restore(bean_and_leaf(), &flipped).is_ok() {
+            if Book::restore(&bean_and_leaf(), &flipped).is_ok() {
                 accepted.push((byte, bit));
             }
         }
@@ -1329,7 +1329,7 @@ fn event_type_anywhere_and_bad_types_named() {
     }
 }
 
-/// SEMANTICS §9: a resend gets the full original outcome while the original is within the
+/// docs/semantics.md §9: a resend gets the full original outcome while the original is within the
 /// late tolerance of its member's clock (7 days in Bean & Leaf, boundary included), and its id
 /// and points after that; either way it changes nothing, a snapshot answers alike, and another
 /// event under the id is still refused.
@@ -1370,7 +1370,7 @@ fn a_resend_gets_the_full_outcome_within_the_late_tolerance_then_its_points() {
     };
     assert_eq!(b.apply(&event(&p1)).unwrap(), compact);
     assert_eq!(b.digest(), before, "a resend changes nothing");
-    let mut restored = Book::restore(bean_and_leaf(), &b.snapshot().unwrap()).unwrap();
+    let mut restored = Book::restore(&bean_and_leaf(), &b.snapshot().unwrap()).unwrap();
     assert_eq!(restored.apply(&event(&p1)).unwrap(), compact);
     assert_eq!(
         rejected(&mut b, &purchase("p1", "2026-03-14T13:30:00Z", "12.00")),
@@ -1409,10 +1409,10 @@ fn dropping_old_outcomes_changes_nothing_a_snapshot_shows() {
                 "day {day}"
             );
         }
-        let restored = Book::restore(bean_and_leaf(), &b.snapshot().unwrap()).unwrap();
+        let restored = Book::restore(&bean_and_leaf(), &b.snapshot().unwrap()).unwrap();
         assert_eq!(restored.digest(), b.digest(), "after day {day}");
     }
-    let mut restored = Book::restore(bean_and_leaf(), &b.snapshot().unwrap()).unwrap();
+    let mut restored = Book::restore(&bean_and_leaf(), &b.snapshot().unwrap()).unwrap();
     for json in &sent {
         let (a, r) = (
             b.apply(&event(json)).unwrap(),
@@ -1458,7 +1458,7 @@ fn progress_outside_the_supported_years_is_refused() {
     assert!(b.progress(&m1, new_year(1_900)).is_ok());
 }
 
-/// SEMANTICS §9 for an event of no member: a resent advance gets its full outcome while it is
+/// docs/semantics.md §9 for an event of no member: a resent advance gets its full outcome while it is
 /// within the late tolerance of the book's clock (boundary included), whichever member moves
 /// that clock, and its id and points after that.
 #[test]

@@ -1,4 +1,4 @@
-//! SEMANTICS §11, number for number.
+//! docs/semantics.md §11, number for number.
 #![allow(clippy::unwrap_used)]
 
 mod common;

@@ -2,7 +2,7 @@
 
 A :class:`Program` says how members earn, how points mature and expire, which tiers and
 rewards exist. A :class:`Book` holds the state of one program and changes only by events
-(dicts in the wire format of SEMANTICS §12), each giving an :class:`Outcome`. :func:`replay`
+(dicts in the wire format of docs/semantics.md §12), each giving an :class:`Outcome`. :func:`replay`
 runs a whole history (pyarrow, pandas or polars tables, or an iterable of dicts) with the GIL
 released and returns Arrow tables.
 
@@ -220,7 +220,7 @@ class Program:
 
     @classmethod
     def sample(cls) -> "Program":
-        """Bean & Leaf, the café program of SEMANTICS §11."""
+        """Bean & Leaf, the café program of docs/semantics.md §11."""
         return cls.from_toml(_native.BEAN_AND_LEAF)
 
     @property
@@ -291,7 +291,7 @@ class Balance:
         )
 
     def to_dict(self) -> Dict[str, Any]:
-        """The balance in the wire format of SEMANTICS §12."""
+        """The balance in the wire format of docs/semantics.md §12."""
         return dict(_json.loads(_json.dumps(self._raw)))
 
 
@@ -368,7 +368,7 @@ class Book:
         return cls(program, _native_book=_native.Book.restore(_program(program), bytes(data)))
 
     def verify(self) -> None:
-        """Checks the invariants of SEMANTICS §10; raises :class:`InconsistentState` if broken."""
+        """Checks the invariants of docs/semantics.md §10; raises :class:`InconsistentState` if broken."""
         self._native.verify()
 
     def __repr__(self) -> str:

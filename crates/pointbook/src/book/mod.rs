@@ -154,7 +154,7 @@ impl Book {
         self.reply_to_prior(event, key, content_of(event), book_clock)
     }
 
-    /// The reply to an event whose id (`key`) was applied before (SEMANTICS §9): another
+    /// The reply to an event whose id (`key`) was applied before (docs/semantics.md §9): another
     /// event under the id is [`Error::IdConflict`]; a resend gets its original outcome, marked
     /// duplicate, while the original is within the late tolerance of its member's clock (the
     /// book's, `book_clock`, for an event of no member), and its id and points after that.

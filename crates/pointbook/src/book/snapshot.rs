@@ -73,8 +73,9 @@ impl Book {
     /// A book from a snapshot (version 4, or 1 to 3 as earlier builds wrote them) taken under
     /// the same program. A snapshot of version 2 or later must match its checksum; the restored
     /// state's values are checked against what the engine could have written, and the state
-    /// against every invariant, before it is accepted.
-    pub fn restore(program: Program, bytes: &[u8]) -> Result<Book> {
+    /// against every invariant, before it is accepted. The program is borrowed, so the one
+    /// that made the book can restore it: the restored book holds its own copy.
+    pub fn restore(program: &Program, bytes: &[u8]) -> Result<Book> {
         let bad = |message: String| Error::InvalidSnapshot { message };
         let snapshot: SnapshotIn =
             serde_json::from_slice(bytes).map_err(|e| bad(format!("not a snapshot: {e}")))?;
@@ -107,7 +108,10 @@ impl Book {
         let state = state
             .into_state(snapshot.version)
             .map_err(|e| bad(format!("corrupt state: {e}")))?;
-        let book = Book { program, state };
+        let book = Book {
+            program: program.clone(),
+            state,
+        };
         book.check_values()
             .map_err(|e| bad(format!("impossible state: {e}")))?;
         book.check_invariants()

@@ -1,4 +1,4 @@
-//! The invariants of SEMANTICS §10, checked on a whole book: after every step in tests, and
+//! The invariants of docs/semantics.md §10, checked on a whole book: after every step in tests, and
 //! on every restored snapshot; and the values a restored snapshot holds, each within what
 //! the engine itself could have written.
 
@@ -10,7 +10,7 @@ use chrono::Datelike;
 use std::collections::{BTreeMap, BTreeSet};
 
 impl Book {
-    /// Checks the invariants of SEMANTICS §10: every account sums to zero; each member's
+    /// Checks the invariants of docs/semantics.md §10: every account sums to zero; each member's
     /// `available`, `pending` and `held` equal its lots and holds; lots are in FIFO order;
     /// stock counts equal redemptions. A broken one is [`Error::Inconsistent`], saying what
     /// is broken.
@@ -19,7 +19,7 @@ impl Book {
             .map_err(|message| Error::Inconsistent { message })
     }
 
-    /// Checks the invariants of SEMANTICS §10: every account sums to zero; each member's
+    /// Checks the invariants of docs/semantics.md §10: every account sums to zero; each member's
     /// `available`, `pending` and `held` equal its lots and holds; lots are in FIFO order;
     /// stock counts equal redemptions. Returns what is broken.
     pub(crate) fn check_invariants(&self) -> std::result::Result<(), String> {

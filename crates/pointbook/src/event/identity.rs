@@ -1,4 +1,4 @@
-//! The identity of an event (SEMANTICS §9): what two sends of one event share, as bytes that
+//! The identity of an event (docs/semantics.md §9): what two sends of one event share, as bytes that
 //! are hashed into the fingerprint a book keeps of every applied event.
 //!
 //! Values, not text: decimals by value (`"4.750"` is `"4.75"`), instants as the moment they

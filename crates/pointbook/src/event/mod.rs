@@ -1,4 +1,4 @@
-//! Events: the only way a book changes, in the JSON wire format of SEMANTICS §12.
+//! Events: the only way a book changes, in the JSON wire format of docs/semantics.md §12.
 
 use crate::error::{Error, Result};
 use crate::ids::{EventId, MemberId};

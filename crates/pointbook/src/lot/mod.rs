@@ -1,4 +1,4 @@
-//! Lots (SEMANTICS §4): the points of one credit with their own maturation and expiry, kept
+//! Lots (docs/semantics.md §4): the points of one credit with their own maturation and expiry, kept
 //! in FIFO order: taken oldest-expiring first, paying a debt, emptied and dropped. A member's
 //! lots are a [`Lots`], read directly and changed through [`LotsMut`], which logs every change
 //! for undoing a rejected event. Crediting a lot and taking points back post to the ledger

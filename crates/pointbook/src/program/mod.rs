@@ -128,7 +128,7 @@ impl Program {
         &self.spec
     }
 
-    /// How late an event may come (SEMANTICS §9): older than its member's clock by more is
+    /// How late an event may come (docs/semantics.md §9): older than its member's clock by more is
     /// rejected, and a resend gets the full original outcome only while this late.
     pub fn late_tolerance(&self) -> chrono::Duration {
         chrono::Duration::days(i64::from(self.spec.late_tolerance_days))
