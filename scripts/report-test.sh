@@ -23,4 +23,5 @@ $pb report --program examples/programs/bean-and-leaf.toml \
   --compare examples/programs/bean-and-leaf-gold-250.toml \
   --events "$out/history.jsonl" --out "$out/report.html"
 .venv/bin/python scripts/check_report.py "$out/report.html" \
-  liability:available,pending,held flows:issued,redeemed,expired tiers:green,gold compare:A,B
+  liability:available,pending,held points:available,pending,held flows:issued,redeemed,expired \
+  tiers:green,gold compare:difference

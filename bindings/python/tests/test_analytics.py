@@ -44,11 +44,12 @@ def test_the_hand_computed_history(program: pointbook.Program) -> None:
     assert a.events == {"applied": 7, "duplicates": 0, "rejected": 0}
     periods = a.periods.to_pandas()
     assert len(periods) == 14
-    feb = periods[periods["start"].astype(str) == "2026-02-01"].iloc[0]
+    feb = periods[periods["period"] == "2026-02"].iloc[0]
+    assert (str(feb["start"]), str(feb["end"])) == ("2026-02-01", "2026-02-28")
     assert (feb["issued"], feb["reversed"], feb["available"]) == (150, 20, 180)
     assert feb["sales"] == Decimal("150.00")
     assert list(periods.columns) == [
-        "start", "end", "issued", "reversed", "forgiven", "written_off", "redeemed", "expired",
+        "period", "start", "end", "issued", "reversed", "forgiven", "written_off", "redeemed", "expired",
         "forfeited", "available", "pending", "held", "outstanding", "liability", "members",
         "enrolled", "forgotten", "tier_green", "tier_gold", "tier_ups", "tier_downs",
         "active_start", "active_end", "active_new", "retention_rate", "purchasers",
@@ -131,9 +132,17 @@ def test_plots(program: pointbook.Program) -> None:
     fig, axes = plt.subplots(3, 1)
     assert a.plot_liability(axes[0]) is axes[0]
     assert len(axes[0].collections) == 3  # available, pending, held
+    assert axes[0].get_ylabel() == "liability (USD)"
+    top = sum(float(v) for v in a.periods.slice(a.periods.num_rows - 1)["liability"].to_pylist())
+    assert abs(axes[0].get_ylim()[1] - top) / top < 0.2  # money, not points: the last stack's top
+    points_axes = plt.subplots()[1]
+    a.plot_liability(points_axes, unit="points")
+    assert points_axes.get_ylabel() == "points outstanding"
+    with pytest.raises(ValueError):
+        a.plot_liability(unit="euros")
     a.plot_flows(axes[1])
     assert [line.get_label() for line in axes[1].lines] == ["issued", "redeemed", "expired"]
     a.plot_tier_mix(axes[2])
     assert len(axes[2].collections) == len(a.tiers)
-    plt.close(fig)
+    plt.close("all")
     assert isinstance(a.periods, pa.Table)

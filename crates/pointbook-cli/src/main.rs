@@ -398,7 +398,8 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
         Command::Report(a) => {
             let options = options(&a.options)?;
             let history = History::of(&a.source)?;
-            let x = analyze(history.program()?, &history, options)?;
+            let program = history.program()?;
+            let x = analyze(program.clone(), &history, options)?;
             let other = match &a.compare {
                 Some(p) => {
                     let y = analyze(load_program(p)?, &history, options)?;
@@ -407,7 +408,7 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
                 }
                 None => None,
             };
-            let page = html::report(&x, other.as_ref().map(|(y, c)| (y, c)));
+            let page = html::report(&program, &x, other.as_ref().map(|(y, c)| (y, c)));
             std::fs::write(&a.out, page).map_err(|e| format!("{}: {e}", a.out.display()))?;
             eprintln!("wrote {}", a.out.display());
             Ok(ExitCode::SUCCESS)

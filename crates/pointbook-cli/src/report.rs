@@ -94,11 +94,6 @@ pub fn demo(
     let digest = book.digest().map_err(|e| e.to_string())?;
     let liability = Decimal::from(outstanding) * spec.point_value;
     let issued = -totals.issued;
-    let breakage = if issued > 0 {
-        totals.expired as f64 * 100.0 / issued as f64
-    } else {
-        0.0
-    };
     let first = history
         .first()
         .map(|e| e.at().date_naive().to_string())
@@ -124,42 +119,28 @@ pub fn demo(
         );
         return Ok(());
     }
+    // What a manager reads first: what the program owes, who the members are, where the
+    // points went; how the engine did comes last.
+    let pct = |n: i64| {
+        if issued > 0 {
+            format!("{:.1}%", n as f64 * 100.0 / issued as f64)
+        } else {
+            "–".to_owned()
+        }
+    };
     println!(
-        "Pointbook demo: {} ({}, {})",
+        "Pointbook demo: {} ({}, {}), a generated history",
         spec.name, spec.currency, spec.time_zone
     );
+    println!();
     println!(
-        "history      {first} to {last}: {} members, {} events ({} rejected)",
-        thousands(balances.len() as i64),
-        thousands(history.len() as i64),
-        rejected_total
-    );
-    println!(
-        "replayed in  {:.2} s ({} events/s)",
-        secs,
-        thousands((history.len() as f64 / secs.max(1e-9)) as i64)
-    );
-    println!(
-        "points       issued {}   redeemed {}   expired {}   forfeited {}",
-        thousands(issued),
-        thousands(totals.redeemed),
-        thousands(totals.expired),
-        thousands(totals.forfeited)
-    );
-    println!(
-        "outstanding  {} points (available {}, pending {}, held {})",
-        thousands(outstanding),
-        thousands(avail),
-        thousands(pending),
-        thousands(held)
-    );
-    println!(
-        "liability    {} {} at {} per point",
+        "the program owes  {} {} for {} points outstanding, at {} {} a point",
         spec.currency,
-        liability.round_dp(p.minor_units()),
+        thousands_money(liability.round_dp(p.minor_units())),
+        thousands(outstanding),
+        spec.currency,
         spec.point_value
     );
-    println!("breakage     {breakage:.1}% of issued points expired");
     let mix: Vec<String> = tiers
         .iter()
         .map(|(t, n)| {
@@ -170,13 +151,67 @@ pub fn demo(
             )
         })
         .collect();
-    println!("tier mix     {}", mix.join("   "));
+    println!(
+        "members           {}: {}",
+        thousands(balances.len() as i64),
+        mix.join(", ")
+    );
+    println!(
+        "points issued     {}, of which redeemed {} ({}), expired {} ({}: breakage), forfeited {}",
+        thousands(issued),
+        thousands(totals.redeemed),
+        pct(totals.redeemed),
+        thousands(totals.expired),
+        pct(totals.expired),
+        thousands(totals.forfeited)
+    );
+    println!(
+        "points held now   available {} · pending {} (in the return window) · held {} (for rewards being redeemed)"
+        ,
+        thousands(avail),
+        thousands(pending),
+        thousands(held)
+    );
+    println!(
+        "                  expired: unspent when their life ended; forfeited: lost when a member \
+         closed their account"
+    );
+    println!();
+    println!(
+        "history           {first} to {last}: {} events, {} rejected",
+        thousands(history.len() as i64),
+        thousands(rejected_total as i64)
+    );
     if !rejected.is_empty() {
         let r: Vec<String> = rejected.iter().map(|(c, n)| format!("{c} {n}")).collect();
-        println!("rejections   {}", r.join(", "));
+        println!("rejections        {}", r.join(", "));
     }
-    println!("digest       {digest}");
+    println!(
+        "replayed in       {:.2} s ({} events/s)",
+        secs,
+        thousands((history.len() as f64 / secs.max(1e-9)) as i64)
+    );
+    println!("state digest      {digest}");
     Ok(())
+}
+
+/// A decimal with thousands separators: `1,234.50`.
+pub(crate) fn thousands_money(d: Decimal) -> String {
+    let text = d.abs().to_string();
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let whole = whole
+        .parse::<i64>()
+        .map_or_else(|_| whole.to_owned(), thousands);
+    let sign = if d.is_sign_negative() && !d.is_zero() {
+        "-"
+    } else {
+        ""
+    };
+    if fraction.is_empty() {
+        format!("{sign}{whole}")
+    } else {
+        format!("{sign}{whole}.{fraction}")
+    }
 }
 
 /// A comparison as a readable table.

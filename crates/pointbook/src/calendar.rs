@@ -28,6 +28,32 @@ pub enum Period {
     Life,
 }
 
+impl Period {
+    /// The name of the period starting at `start`, for tables and charts: `2026-03-14` (day),
+    /// `2026-W11` (ISO week), `2026-03`, `2026-Q1`, `2026`; `life` for [`Period::Life`].
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use pointbook::calendar::Period;
+    /// let d = NaiveDate::from_ymd_opt(2026, 8, 1).unwrap();
+    /// assert_eq!(Period::Quarter.label(d), "2026-Q3");
+    /// assert_eq!(Period::Month.label(d), "2026-08");
+    /// ```
+    pub fn label(self, start: NaiveDate) -> String {
+        match self {
+            Period::Day => start.format("%Y-%m-%d").to_string(),
+            Period::Week => {
+                let week = start.iso_week();
+                format!("{}-W{:02}", week.year(), week.week())
+            }
+            Period::Month => start.format("%Y-%m").to_string(),
+            Period::Quarter => format!("{}-Q{}", start.year(), start.month0() / 3 + 1),
+            Period::Year => start.year().to_string(),
+            Period::Life => "life".to_owned(),
+        }
+    }
+}
+
 /// The program's calendar: its time zone and the arithmetic on it.
 ///
 /// The local midnights of a year are computed once, on first use, for the years of nearly

@@ -235,6 +235,17 @@ fn tier_mix_and_migrations_over_time() {
     };
     assert_eq!(q(2026, 7).tier_mix, [1, 1]);
     assert_eq!((q(2026, 7).tier_ups, q(2026, 7).tier_downs), (1, 0));
+    // Each period is named and dated by its local days; the last one ends at as_of's date.
+    assert_eq!(q(2026, 7).label, "2026-Q3");
+    assert_eq!(
+        q(2026, 7).last,
+        NaiveDate::from_ymd_opt(2026, 9, 30).unwrap()
+    );
+    assert_eq!(q(2028, 1).label, "2028-Q1");
+    assert_eq!(
+        q(2028, 1).last,
+        NaiveDate::from_ymd_opt(2028, 1, 15).unwrap()
+    );
     assert_eq!(q(2027, 10).tier_mix, [1, 1]);
     assert_eq!(q(2028, 1).tier_mix, [2, 0]);
     assert_eq!((q(2028, 1).tier_ups, q(2028, 1).tier_downs), (0, 1));
@@ -282,6 +293,53 @@ fn compare_shows_what_a_richer_program_would_cost() {
     );
     assert_eq!(c.most_affected[0].tier_b, "gold");
     assert!(compare(&a, &a, 10).is_identical());
+}
+
+/// In a what-if, a member who would end in another tier is listed before members whose points
+/// differ more but whose tier does not.
+#[test]
+fn members_changing_tier_come_first_among_the_most_affected() {
+    let lower = pointbook::samples::BEAN_AND_LEAF.replace("threshold = 300", "threshold = 250");
+    assert_ne!(lower, pointbook::samples::BEAN_AND_LEAF);
+    let h = events(&[
+        r#"{"type":"enroll","id":"e1","member":"t","at":"2026-03-01T15:00:00Z"}"#,
+        r#"{"type":"enroll","id":"e2","member":"r","at":"2026-03-01T15:00:00Z"}"#,
+        // t: 260 then 20. A (gold at 300): 280, green. B (gold at 250): gold after 260, so
+        // 20 + 25% = 25: 285. With the 25 signup points: 305 and 310, a difference of 5.
+        r#"{"type":"purchase","id":"p1","member":"t","at":"2026-03-02T15:00:00Z","lines":[{"sku":"A","category":"coffee","amount":"260.00"}]}"#,
+        r#"{"type":"purchase","id":"p2","member":"t","at":"2026-03-03T15:00:00Z","lines":[{"sku":"A","category":"coffee","amount":"20.00"}]}"#,
+        // r: 260 then 100. A: 360, gold after the second purchase. B: 260 + 125 = 385, gold.
+        // With signup: 385 and 410, a difference of 25, and gold under both.
+        r#"{"type":"purchase","id":"p3","member":"r","at":"2026-03-02T15:00:00Z","lines":[{"sku":"A","category":"coffee","amount":"260.00"}]}"#,
+        r#"{"type":"purchase","id":"p4","member":"r","at":"2026-03-03T15:00:00Z","lines":[{"sku":"A","category":"coffee","amount":"100.00"}]}"#,
+    ]);
+    let options = Options {
+        as_of: at("2026-12-01T12:00:00Z"),
+        ..Options::default()
+    };
+    let a = analyze(bean_and_leaf(), &h, options).unwrap();
+    let b = analyze(Program::from_toml(&lower).unwrap(), &h, options).unwrap();
+    let c = compare(&a, &b, 10);
+    let rows: Vec<(String, i64, &str, &str)> = c
+        .most_affected
+        .iter()
+        .map(|m| {
+            (
+                m.member.to_string(),
+                m.delta,
+                m.tier_a.as_str(),
+                m.tier_b.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("t".to_owned(), 5, "green", "gold"),
+            ("r".to_owned(), 25, "gold", "gold"),
+        ]
+    );
+    assert_eq!(c.members_changing_tier, 1);
 }
 
 #[test]

@@ -645,7 +645,8 @@ class Analysis:
     purchasers, repurchase_rate, purchases, purchase_frequency, sales, refunds,
     average_order_value, average_lifetime_value, at_risk, segments."""
     periods: _pa.Table
-    """One row per period: start, end, the flows (issued, reversed, forgiven, written_off,
+    """One row per period: period (its label: ``2026-W11``, ``2026-03``, ``2026-Q1`` or
+    ``2026``), start and end (its first and last local dates), the flows (issued, reversed, forgiven, written_off,
     redeemed, expired, forfeited), available, pending, held, outstanding, liability, members,
     enrolled, forgotten, ``tier_<id>`` per tier, tier_ups, tier_downs, active_start,
     active_end, active_new, retention_rate, purchasers, returning_purchasers, repurchase_rate,
@@ -657,15 +658,25 @@ class Analysis:
     days_since_last, churn_threshold_days, churn_reason."""
     _native: Any = field(repr=False, compare=False)
 
-    def plot_liability(self, ax: Any = None) -> Any:
-        """Points outstanding per period end, stacked (available, pending, held), on a
-        matplotlib axes (a new figure when ``ax`` is None). Returns the axes."""
+    def plot_liability(self, ax: Any = None, *, unit: str = "money") -> Any:
+        """The liability at each period's last day, stacked by the state of the points
+        (available, pending, held), in money (points × point value), or in points with
+        ``unit="points"``; on a matplotlib axes (a new figure when ``ax`` is None). Returns
+        the axes."""
+        if unit not in ("money", "points"):
+            raise ValueError(f'unit must be "money" or "points", not {unit!r}')
         ax = _axes(ax)
         p = self.periods.to_pydict()
-        ax.stackplot(p["start"], p["available"], p["pending"], p["held"],
-                     labels=["available", "pending", "held"])
-        ax.set_ylabel("points outstanding")
-        ax.set_title(f"{self.program}: liability")
+        scale = float(self.point_value) if unit == "money" else 1.0
+        series = [[v * scale for v in p[state]] for state in ("available", "pending", "held")]
+        ax.stackplot(p["end"], *series, labels=["available", "pending", "held"])
+        if unit == "money":
+            ax.set_ylabel(f"liability ({self.currency})")
+            ax.set_title(f"{self.program}: liability in {self.currency}, at each period end")
+        else:
+            ax.set_ylabel("points outstanding")
+            ax.set_title(f"{self.program}: points outstanding, at each period end")
+        ax.set_ylim(bottom=0)
         ax.legend(loc="upper left")
         return ax
 
@@ -684,7 +695,7 @@ class Analysis:
         """Members per tier at each period end, stacked. Returns the axes."""
         ax = _axes(ax)
         p = self.periods.to_pydict()
-        ax.stackplot(p["start"], *[p[f"tier_{t}"] for t in self.tiers], labels=self.tiers)
+        ax.stackplot(p["end"], *[p[f"tier_{t}"] for t in self.tiers], labels=self.tiers)
         ax.set_ylabel("members")
         ax.set_title(f"{self.program}: tier mix")
         ax.legend(loc="upper left")
@@ -702,7 +713,8 @@ def _axes(ax: Any) -> Any:
 def _period_rows(doc: Dict[str, Any]) -> List[Dict[str, Any]]:
     rows = []
     for r in doc["periods"]:
-        row: Dict[str, Any] = {"start": _dt.date.fromisoformat(r["start"]), "end": _instant(r["end"])}
+        row: Dict[str, Any] = {"period": r["label"], "start": _dt.date.fromisoformat(r["start"]),
+                               "end": _dt.date.fromisoformat(r["last"])}
         row.update(r["flows"])
         row.update(r["outstanding"])
         row["outstanding"] = sum(r["outstanding"].values())
@@ -710,7 +722,7 @@ def _period_rows(doc: Dict[str, Any]) -> List[Dict[str, Any]]:
             if k == "tier_mix":
                 for tier, count in zip(doc["tiers"], v):
                     row[f"tier_{tier}"] = count
-            elif k not in ("start", "end", "flows", "outstanding"):
+            elif k not in ("label", "start", "last", "end", "flows", "outstanding"):
                 row[k] = v
         rows.append(row)
     return rows

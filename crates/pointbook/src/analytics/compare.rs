@@ -7,11 +7,28 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
+/// What a headline metric counts, so a report can format it (`1,234 points`, `USD 12.34`,
+/// `24.0%`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// A number of points.
+    Points,
+    /// Money in the program's currency.
+    Money,
+    /// A ratio (0.2399 is 23.99%).
+    Rate,
+    /// A number of events.
+    Events,
+}
+
 /// One headline metric under both programs.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MetricRow {
     /// Metric name (`points_issued`, `cost`, …).
     pub metric: &'static str,
+    /// What it counts.
+    pub unit: Unit,
     /// Under program A.
     #[serde(with = "opt_decimal_string")]
     pub a: Option<Decimal>,
@@ -77,7 +94,8 @@ pub struct Comparison {
     pub tier_moves: Vec<TierMove>,
     /// How many members would end in another tier.
     pub members_changing_tier: u64,
-    /// Members whose points differ, the largest differences first (ties by id).
+    /// Members whose points or tier differ: those who would end in another tier first, then
+    /// the largest differences in points first (ties by id).
     pub most_affected: Vec<Affected>,
 }
 
@@ -91,29 +109,29 @@ impl Comparison {
     }
 }
 
-/// The headline metrics: name, value, and whether it is money.
-pub(crate) fn headline(a: &Analysis) -> Vec<(&'static str, Option<Decimal>, bool)> {
+/// The headline metrics: name, what it counts, value.
+pub(crate) fn headline(a: &Analysis) -> Vec<(&'static str, Unit, Option<Decimal>)> {
     let s = &a.summary;
     let p = |n: i64| Some(Decimal::from(n));
     vec![
-        ("points_issued", p(s.net_issued), false),
-        ("cost", Some(s.cost), true),
-        ("points_redeemed", p(s.flows.redeemed), false),
-        ("points_expired", p(s.flows.expired), false),
-        ("points_outstanding", p(s.outstanding.total()), false),
-        ("liability", Some(s.liability), true),
-        ("redemption_rate", s.redemption_rate, false),
-        ("breakage_rate", s.breakage_rate, false),
+        ("points_issued", Unit::Points, p(s.net_issued)),
+        ("cost", Unit::Money, Some(s.cost)),
+        ("points_redeemed", Unit::Points, p(s.flows.redeemed)),
+        ("points_expired", Unit::Points, p(s.flows.expired)),
+        ("points_outstanding", Unit::Points, p(s.outstanding.total())),
+        ("liability", Unit::Money, Some(s.liability)),
+        ("redemption_rate", Unit::Rate, s.redemption_rate),
+        ("breakage_rate", Unit::Rate, s.breakage_rate),
         (
             "expected_breakage_value",
+            Unit::Money,
             Some(s.expected_breakage_value),
-            true,
         ),
-        ("deferred_revenue", Some(s.deferred_revenue), true),
+        ("deferred_revenue", Unit::Money, Some(s.deferred_revenue)),
         (
             "rejected_events",
+            Unit::Events,
             Some(Decimal::from(a.events.rejected)),
-            false,
         ),
     ]
 }
@@ -125,13 +143,14 @@ pub fn compare(a: &Analysis, b: &Analysis, top: usize) -> Comparison {
     let metrics = headline(a)
         .into_iter()
         .zip(headline(b))
-        .map(|((metric, x, money), (_, y, _))| MetricRow {
+        .map(|((metric, unit, x), (_, _, y))| MetricRow {
             metric,
+            unit,
             a: x,
             b: y,
             delta: x
                 .zip(y)
-                .filter(|_| same_currency || !money)
+                .filter(|_| same_currency || unit != Unit::Money)
                 .map(|(x, y)| y.saturating_sub(x)),
         })
         .collect();
@@ -173,10 +192,12 @@ pub fn compare(a: &Analysis, b: &Analysis, top: usize) -> Comparison {
             });
         }
     }
+    // A member who changes tier is the story of a what-if, whatever their points: first.
     affected.sort_by(|p, q| {
-        q.delta
-            .unsigned_abs()
-            .cmp(&p.delta.unsigned_abs())
+        let moves = |m: &Affected| m.tier_a != m.tier_b;
+        moves(q)
+            .cmp(&moves(p))
+            .then_with(|| q.delta.unsigned_abs().cmp(&p.delta.unsigned_abs()))
             .then_with(|| p.member.cmp(&q.member))
     });
     affected.truncate(top);

@@ -30,7 +30,7 @@ mod report;
 mod rows;
 
 pub use analyzer::Analyzer;
-pub use compare::{compare, Affected, Comparison, MetricRow, TierMixRow, TierMove};
+pub use compare::{compare, Affected, Comparison, MetricRow, TierMixRow, TierMove, Unit};
 pub use rows::{
     Analysis, Churn, EventCounts, Flows, MemberRow, Outstanding, PeriodRow, Rfm, Summary,
 };

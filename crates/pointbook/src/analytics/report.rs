@@ -172,8 +172,15 @@ impl<'a> Report<'a> {
                 Decimal::from(active[i + 1]) - Decimal::from(active_new[i]),
                 Decimal::from(active[i]),
             );
+            // The last local date before the end; the start's for an empty last period.
+            let before_end = end
+                .checked_sub_signed(chrono::TimeDelta::seconds(1))
+                .unwrap_or(end);
+            let last = self.cal.date(before_end).max(self.bounds[i]);
             rows.push(PeriodRow {
+                label: self.a.options.period.label(self.bounds[i]),
                 start: self.bounds[i],
+                last,
                 end,
                 flows: acc.flows,
                 outstanding,

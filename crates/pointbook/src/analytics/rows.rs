@@ -101,8 +101,13 @@ impl Outstanding {
 /// One reporting period: its flows, and the standing at its end.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PeriodRow {
+    /// The period's name: `2026-W11`, `2026-03`, `2026-Q1` or `2026` ([`Period::label`]).
+    pub label: String,
     /// First local date of the period.
     pub start: NaiveDate,
+    /// Last local date of the period (the day before the next period's start, or the
+    /// analysis instant's date for the last period).
+    pub last: NaiveDate,
     /// The instant the period ends (00:00 local on the next period's first date), or the
     /// analysis instant for the last period, if earlier.
     pub end: Instant,
