@@ -4,6 +4,7 @@
 //! `pointbook.InternalError`, never as `PanicException`.
 
 mod arrow_events;
+mod event_table;
 mod objects;
 mod store;
 mod tables;
@@ -461,6 +462,34 @@ fn generate_jsonl(
     })
 }
 
+/// A deterministic synthetic history as an Arrow table of `EVENT_SCHEMA`, built in Rust.
+#[pyfunction]
+#[pyo3(signature = (program, members, events, seed, days=730))]
+fn generate_table(
+    py: Python<'_>,
+    program: &PyProgram,
+    members: usize,
+    events: usize,
+    seed: u64,
+    days: u32,
+) -> PyResult<PyTable> {
+    guard(|| {
+        let config = pointbook_synth::Config {
+            members,
+            events,
+            seed,
+            days,
+            ..Default::default()
+        };
+        let batch = py.detach(|| {
+            event_table::events_batch(&pointbook_synth::generate(&program.program, &config))
+        });
+        let batch = batch.map_err(|e| raise("internal", &e.to_string()))?;
+        let schema = batch.schema();
+        PyTable::try_new(vec![batch], schema)
+    })
+}
+
 /// The native module.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -472,6 +501,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<store::PyStore>()?;
     m.add_function(wrap_pyfunction!(compare_json, m)?)?;
     m.add_function(wrap_pyfunction!(generate_jsonl, m)?)?;
+    m.add_function(wrap_pyfunction!(generate_table, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("BEAN_AND_LEAF", pointbook::samples::BEAN_AND_LEAF)?;
     Ok(())

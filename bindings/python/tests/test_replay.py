@@ -28,6 +28,26 @@ def test_generate_is_deterministic(history: pa.Table) -> None:
     assert 2700 < history.num_rows < 3300
 
 
+def test_generate_builds_the_rows_the_json_lines_hold(program: pointbook.Program) -> None:
+    """The table built in Rust holds, row for row, the events of the CLI's JSON Lines: every
+    field where the wire has it, null where the wire leaves it out."""
+    import datetime as dt
+
+    table = pointbook.generate(program, members=80, events=4000, seed=3)
+    text = pointbook._native.generate_jsonl(program._native, 80, 4000, 3)
+    rows = [json.loads(line) for line in text.splitlines()]
+    for row in rows:
+        row["at"] = dt.datetime.fromisoformat(row["at"].replace("Z", "+00:00"))
+        if "birthday" in row:
+            row["birthday"] = dt.date.fromisoformat(row["birthday"])
+    expected = pa.Table.from_pylist(rows, schema=pointbook.EVENT_SCHEMA)
+    assert table.schema == pointbook.EVENT_SCHEMA
+    assert table.equals(expected)
+    kinds = set(table["type"].to_pylist())
+    assert {"enroll", "purchase", "refund", "redeem", "advance"} <= kinds
+    assert table["birthday"].null_count < table.num_rows  # some birthdays, some not
+
+
 def test_arrow_pandas_polars_and_dicts_agree(program: pointbook.Program, history: pa.Table) -> None:
     polars = pytest.importorskip("polars")
     pytest.importorskip("pandas")

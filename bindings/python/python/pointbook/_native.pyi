@@ -6,7 +6,7 @@ from typing_extensions import final
 
 __all__ = [
     "Analysis", "Analyzer", "BEAN_AND_LEAF", "Book", "Program", "Replayer", "Store", "__version__",
-    "compare_json", "generate_jsonl",
+    "compare_json", "generate_jsonl", "generate_table",
 ]
 __version__: str
 BEAN_AND_LEAF: str
@@ -49,6 +49,7 @@ class Replayer:
     def book(self) -> Book: ...
 
 def generate_jsonl(program: Program, members: int, events: int, seed: int, days: int = 730) -> str: ...
+def generate_table(program: Program, members: int, events: int, seed: int, days: int = 730) -> Any: ...
 
 @final
 class Analyzer:
