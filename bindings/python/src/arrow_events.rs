@@ -19,7 +19,8 @@ use pointbook::event::{
 use pointbook::{Error, Event, EventId, Instant, MemberId};
 use std::collections::BTreeMap;
 
-const TEXT: &[&str] = &[
+/// The string columns of `EVENT_SCHEMA`.
+pub(crate) const TEXT: &[&str] = &[
     "type",
     "id",
     "member",

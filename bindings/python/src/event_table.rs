@@ -23,8 +23,8 @@ fn line_fields() -> Fields {
     ])
 }
 
-/// The string columns, in schema order with the others.
-const TEXT: [&str; 2] = ["type", "id"];
+/// The string columns every event has.
+const REQUIRED: [&str; 2] = ["type", "id"];
 
 fn bad(what: &str, event: &Map<String, Value>) -> ArrowError {
     ArrowError::InvalidArgumentError(format!(
@@ -46,22 +46,10 @@ struct Columns {
 
 impl Columns {
     fn new(rows: usize) -> Columns {
-        let strings = |name| (name, StringBuilder::with_capacity(rows, rows * 8));
-        let names = [
-            "type",
-            "id",
-            "member",
-            "channel",
-            "purchase",
-            "reward",
-            "redemption",
-            "reason",
-            "to",
-            "referred_by",
-        ];
+        let strings = |name: &&'static str| (*name, StringBuilder::with_capacity(rows, rows * 8));
         let item = Field::new("item", DataType::Struct(line_fields()), true);
         Columns {
-            text: names.into_iter().map(strings).collect(),
+            text: crate::arrow_events::TEXT.iter().map(strings).collect(),
             at: TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC"),
             lines: ListBuilder::new(StructBuilder::from_fields(line_fields(), rows))
                 .with_field(Arc::new(item)),
@@ -76,7 +64,7 @@ impl Columns {
         for (name, builder) in &mut self.text {
             match e.get(*name).and_then(Value::as_str) {
                 Some(s) => builder.append_value(s),
-                None if TEXT.contains(name) => return Err(bad(&format!("no {name}"), e)),
+                None if REQUIRED.contains(name) => return Err(bad(&format!("no {name}"), e)),
                 None => builder.append_null(),
             }
         }

@@ -437,6 +437,17 @@ fn compare_json(a: &PyAnalysis, b: &PyAnalysis, top: usize) -> PyResult<String> 
     guard(|| json(&analytics::compare(&a.analysis, &b.analysis, top)))
 }
 
+/// The generator's settings for `generate`.
+fn synth_config(members: usize, events: usize, seed: u64, days: u32) -> pointbook_synth::Config {
+    pointbook_synth::Config {
+        members,
+        events,
+        seed,
+        days,
+        ..Default::default()
+    }
+}
+
 /// A deterministic synthetic history (JSON Lines) for a program.
 #[pyfunction]
 #[pyo3(signature = (program, members, events, seed, days=730))]
@@ -449,13 +460,7 @@ fn generate_jsonl(
     days: u32,
 ) -> PyResult<String> {
     guard(|| {
-        let config = pointbook_synth::Config {
-            members,
-            events,
-            seed,
-            days,
-            ..Default::default()
-        };
+        let config = synth_config(members, events, seed, days);
         Ok(py.detach(|| {
             pointbook_synth::to_jsonl(&pointbook_synth::generate(&program.program, &config))
         }))
@@ -474,13 +479,7 @@ fn generate_table(
     days: u32,
 ) -> PyResult<PyTable> {
     guard(|| {
-        let config = pointbook_synth::Config {
-            members,
-            events,
-            seed,
-            days,
-            ..Default::default()
-        };
+        let config = synth_config(members, events, seed, days);
         let batch = py.detach(|| {
             event_table::events_batch(&pointbook_synth::generate(&program.program, &config))
         });

@@ -195,3 +195,14 @@ def test_decimal_amounts_and_large_strings_are_read(program: pointbook.Program) 
     })
     result = pointbook.replay(program, table)
     assert result.outcomes["points"].to_pylist() == [25, 11]
+
+
+def test_the_progress_bar_knows_how_many_rows_a_polars_frame_has(
+    program: pointbook.Program, history: pa.Table, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    polars = pytest.importorskip("polars")
+    totals: list = []
+    monkeypatch.setattr(pointbook, "_progress_bar", lambda enabled, total: totals.append(total))
+    pointbook.replay(program, polars.from_arrow(history), progress=True)
+    pointbook.replay(program, history, progress=True)
+    assert totals == [history.num_rows, history.num_rows]

@@ -529,14 +529,22 @@ def _arrow_input(events: Any) -> Any:
     return events
 
 
+def _row_count(events: Any) -> Optional[int]:
+    """The rows of a table (pyarrow ``num_rows``, polars ``height``), if it says."""
+    for attribute in ("num_rows", "height"):
+        total = getattr(events, attribute, None)
+        if isinstance(total, int):
+            return total
+    return None
+
+
 def _feed(native: Any, events: Any, progress: bool, chunk_size: int) -> None:
     """Feeds events (any form :func:`replay` takes) to a native replayer or analyzer."""
     events = _arrow_input(events)
     if _is_arrow(events):
         if progress:
             reader = _pa.RecordBatchReader.from_stream(events)
-            total = getattr(events, "num_rows", None)
-            bar = _progress_bar(True, total if isinstance(total, int) else None)
+            bar = _progress_bar(True, _row_count(events))
             for batch in reader:
                 native.feed_arrow(batch)
                 if bar is not None:
