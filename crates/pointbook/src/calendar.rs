@@ -35,9 +35,10 @@ impl Period {
     /// ```
     /// use chrono::NaiveDate;
     /// use pointbook::calendar::Period;
-    /// let d = NaiveDate::from_ymd_opt(2026, 8, 1).unwrap();
+    /// let d: NaiveDate = "2026-08-01".parse()?;
     /// assert_eq!(Period::Quarter.label(d), "2026-Q3");
     /// assert_eq!(Period::Month.label(d), "2026-08");
+    /// # Ok::<(), chrono::ParseError>(())
     /// ```
     pub fn label(self, start: NaiveDate) -> String {
         match self {
