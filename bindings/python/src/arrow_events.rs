@@ -270,32 +270,54 @@ fn columns(batch: &RecordBatch) -> Result<Columns, String> {
 /// column of an impossible type).
 pub fn events(batch: &RecordBatch) -> Result<Vec<Result<Event, Error>>, String> {
     let cols = columns(batch)?;
-    // Rows are independent: a large batch is read on every core, in contiguous runs, and the
-    // runs joined in order.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let run = cols.n.div_ceil(threads).max(ROWS_PER_THREAD);
-    if run >= cols.n {
-        return Ok((0..cols.n).map(|i| row(&cols, i)).collect());
+    Ok(read(&cols, 0..cols.n))
+}
+
+/// The events of a batch given to `each` a slice of [`ROWS_PER_SLICE`] rows at a time, so only
+/// a slice's events are held at once. The batch is checked as a whole first: when it is
+/// unusable (as for [`events`]) nothing is given. Returns the rows read.
+pub fn each_slice(
+    batch: &RecordBatch,
+    mut each: impl FnMut(Vec<Result<Event, Error>>),
+) -> Result<usize, String> {
+    let cols = columns(batch)?;
+    for start in (0..cols.n).step_by(ROWS_PER_SLICE) {
+        each(read(&cols, start..(start + ROWS_PER_SLICE).min(cols.n)));
     }
-    let cols = &cols;
-    let runs: Vec<std::thread::Result<Vec<Result<Event, Error>>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..cols.n)
+    Ok(cols.n)
+}
+
+/// Rows read at a time by [`each_slice`].
+const ROWS_PER_SLICE: usize = 65_536;
+
+/// The events of some rows, in order. Rows are independent: a long range is read on every
+/// core, in contiguous runs, and the runs joined in order.
+fn read(cols: &Columns, rows: std::ops::Range<usize>) -> Vec<Result<Event, Error>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let run = rows.len().div_ceil(threads).max(ROWS_PER_THREAD);
+    if run >= rows.len() {
+        return rows.map(|i| row(cols, i)).collect();
+    }
+    let (len, end) = (rows.len(), rows.end);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = rows
             .step_by(run)
             .map(|start| {
                 s.spawn(move || {
-                    (start..(start + run).min(cols.n))
+                    (start..(start + run).min(end))
                         .map(|i| row(cols, i))
                         .collect::<Vec<_>>()
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join()).collect()
-    });
-    let mut events = Vec::with_capacity(cols.n);
-    for r in runs {
-        events.extend(r.map_err(|_| "reading a batch of events failed".to_string())?);
-    }
-    Ok(events)
+        let mut events = Vec::with_capacity(len);
+        for h in handles {
+            // Reading a row does not panic; were it to, the panic goes on to the caller (the
+            // binding raises it as an exception) rather than rows missing.
+            events.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        }
+        events
+    })
 }
 
 /// Below this many rows per thread, a batch is read on one thread.

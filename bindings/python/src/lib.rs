@@ -276,11 +276,11 @@ impl PyReplayer {
                 let mut rows = 0;
                 for batch in reader {
                     let batch = batch.map_err(|e| e.to_string())?;
-                    let events = arrow_events::events(&batch)?;
-                    rows += events.len();
-                    for event in events {
-                        state.apply(event);
-                    }
+                    rows += arrow_events::each_slice(&batch, |events| {
+                        for event in events {
+                            state.apply(event);
+                        }
+                    })?;
                 }
                 Ok(rows)
             });
@@ -384,10 +384,11 @@ impl PyAnalyzer {
                     let mut rows = 0;
                     for batch in reader {
                         let batch = batch.map_err(|e| e.to_string())?;
-                        for event in arrow_events::events(&batch)? {
-                            rows += 1;
-                            let _ = a.apply_read(event);
-                        }
+                        rows += arrow_events::each_slice(&batch, |events| {
+                            for event in events {
+                                let _ = a.apply_read(event);
+                            }
+                        })?;
                     }
                     Ok(rows)
                 })

@@ -5,12 +5,14 @@ use arrow_array::builder::{
 };
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, Field, Schema};
-use pointbook::feed::{self, Applied};
+use pointbook::feed::Applied;
 use pointbook::outcome::Account;
 use pointbook::{Book, Error, Event, Instant, Outcome};
 use pyo3::PyResult;
 use pyo3_arrow::PyTable;
+use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::Arc;
+use std::thread::JoinHandle;
 
 fn ts_builder() -> TimestampMicrosecondBuilder {
     TimestampMicrosecondBuilder::new().with_timezone("UTC")
@@ -29,153 +31,150 @@ fn account(a: &Account) -> (&'static str, Option<&str>) {
     }
 }
 
-/// A replay in progress: the book and the rows gathered so far.
+/// A replay in progress: the book, and the rows of the events applied so far.
+///
+/// Each event is applied as it is fed; a second thread writes its rows (the two halves of
+/// the work overlap on two cores), and finishes them into record batches of [`RUN`] events.
+/// So the work is done as the events arrive, and what is held besides the book is the
+/// finished rows and at most a run being written and a few chunks on their way to it.
 pub struct Replay {
     book: Book,
-    /// Events read but not applied yet: a fresh book replays them all at once, on every core
-    /// (`pointbook::parallel`), when the tables or the book are asked for.
-    pending: Vec<Result<Event, Error>>,
-    /// Rows of the events applied so far, in runs of consecutive events (one Arrow record
-    /// batch each): the runs of a parallel replay are written on every core.
-    runs: Vec<Rows>,
+    /// Results applied but not yet sent to the writer.
+    chunk: Vec<Applied>,
+    /// The thread writing rows, started by the first chunk and joined when tables are asked.
+    writer: Option<Writer>,
+    /// Runs finished by writers already joined.
+    runs: Vec<Columns>,
     /// Events applied so far (the next event's index).
     applied: u64,
 }
 
-/// The rows of a run of consecutive events.
-struct Rows {
-    o_index: UInt64Builder,
-    o_event: StringBuilder,
-    o_type: StringBuilder,
-    o_member: StringBuilder,
-    o_at: TimestampMicrosecondBuilder,
-    o_duplicate: BooleanBuilder,
-    o_rejected: BooleanBuilder,
-    o_code: StringBuilder,
-    o_message: StringBuilder,
-    o_points: Int64Builder,
-    p_event: StringBuilder,
-    p_at: TimestampMicrosecondBuilder,
-    p_from: StringBuilder,
-    p_from_member: StringBuilder,
-    p_to: StringBuilder,
-    p_to_member: StringBuilder,
-    p_points: Int64Builder,
-    p_reason: StringBuilder,
-    e_event: StringBuilder,
-    e_at: TimestampMicrosecondBuilder,
-    e_type: StringBuilder,
-    e_member: StringBuilder,
-    e_detail: StringBuilder,
+/// Results go to the writer in chunks of this many events.
+const CHUNK: usize = 4_096;
+/// Chunks in flight to the writer before the applying thread waits for it.
+const CHUNKS_IN_FLIGHT: usize = 8;
+/// Events per record batch of the output tables.
+const RUN: usize = 16_384;
+
+/// The thread writing rows, and the way to it.
+struct Writer {
+    chunks: SyncSender<Vec<Applied>>,
+    done: JoinHandle<Vec<Columns>>,
 }
 
-/// Below this many events per thread, rows are written on one thread.
-const EVENTS_PER_THREAD: usize = 16_384;
+impl Writer {
+    /// Starts a writer whose first row has index `first`.
+    fn start(first: u64) -> Writer {
+        let (chunks, received) = sync_channel::<Vec<Applied>>(CHUNKS_IN_FLIGHT);
+        let done = std::thread::spawn(move || {
+            let mut finished = Vec::new();
+            let mut rows = Rows::new();
+            let mut index = first;
+            for chunk in received {
+                for (event, result) in chunk {
+                    rows.record(index, event.as_ref(), result);
+                    index += 1;
+                    if rows.len >= RUN {
+                        finished.push(std::mem::replace(&mut rows, Rows::new()).finish());
+                    }
+                }
+            }
+            if rows.len > 0 {
+                finished.push(rows.finish());
+            }
+            finished
+        });
+        Writer { chunks, done }
+    }
+
+    /// Sends a chunk; if the writer is gone (it panicked), joining it says why.
+    fn send(self, chunk: Vec<Applied>) -> Result<Writer, Vec<Columns>> {
+        match self.chunks.send(chunk) {
+            Ok(()) => Ok(self),
+            Err(_) => Err(self.finish()),
+        }
+    }
+
+    /// The runs written, once every chunk sent is.
+    fn finish(self) -> Vec<Columns> {
+        drop(self.chunks);
+        // Writing rows does not panic; were it to, the panic goes on to the caller (the binding
+        // raises it as an exception) rather than a table missing rows.
+        self.done
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    }
+}
 
 impl Replay {
     /// A replay into `book`.
     pub fn new(book: Book) -> Self {
         Replay {
             book,
-            pending: Vec::new(),
+            chunk: Vec::with_capacity(CHUNK),
+            writer: None,
             runs: Vec::new(),
             applied: 0,
         }
     }
 
-    /// The book.
-    pub fn book(&mut self) -> &Book {
-        self.flush();
+    /// The book, with every event fed so far applied.
+    pub fn book(&self) -> &Book {
         &self.book
     }
 
-    /// Takes one event (or why it could not be read); its rows are gathered when the events
-    /// read so far are applied.
+    /// Applies one event (or rejects it with why it could not be read) and queues its rows.
     pub fn apply(&mut self, event: Result<Event, Error>) {
-        self.pending.push(event);
-    }
-
-    /// Applies the pending events ([`feed::apply_all`]: on every core into a fresh book).
-    fn flush(&mut self) {
-        let pending = std::mem::take(&mut self.pending);
-        if pending.is_empty() {
-            return;
-        }
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let applied = feed::apply_all(&mut self.book, pending, threads);
-        self.write_rows(applied, threads);
-    }
-
-    /// Writes the rows of consecutive results, in runs on up to `threads` threads.
-    fn write_rows(&mut self, applied: Vec<Applied>, threads: usize) {
-        let first = self.applied;
-        self.applied += applied.len() as u64;
-        let run = applied
-            .len()
-            .div_ceil(threads.max(1))
-            .max(EVENTS_PER_THREAD);
-        let mut chunks: Vec<Vec<Applied>> = Vec::new();
-        let mut rest = applied.into_iter();
-        loop {
-            let chunk: Vec<Applied> = rest.by_ref().take(run).collect();
-            if chunk.is_empty() {
-                break;
+        let applied = match event {
+            Ok(event) => {
+                let result = self.book.apply(&event);
+                (Some(event), result)
             }
-            chunks.push(chunk);
-        }
-        let write = |start: u64, chunk: Vec<Applied>| {
-            let mut rows = Rows::new();
-            for (i, (event, result)) in chunk.into_iter().enumerate() {
-                rows.record(start + i as u64, event.as_ref(), result);
-            }
-            rows
+            Err(error) => (None, Err(error)),
         };
-        if chunks.len() <= 1 {
-            self.runs
-                .extend(chunks.pop().map(|chunk| write(first, chunk)));
+        self.chunk.push(applied);
+        if self.chunk.len() >= CHUNK {
+            self.send();
+        }
+    }
+
+    /// Sends the applied results to the writer, starting it if need be.
+    fn send(&mut self) {
+        let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK));
+        if chunk.is_empty() {
             return;
         }
-        let write = &write;
-        let written: Vec<Rows> = std::thread::scope(|s| {
-            let handles: Vec<_> = chunks
-                .into_iter()
-                .scan(first, |index, chunk| {
-                    let start = *index;
-                    *index += chunk.len() as u64;
-                    Some(s.spawn(move || write(start, chunk)))
-                })
-                .collect();
-            // Writing rows does not panic; were one to, the panic goes on to the caller (the
-            // binding raises it as an exception) rather than a table missing rows.
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect()
-        });
-        self.runs.extend(written);
+        let first = self.applied;
+        self.applied += chunk.len() as u64;
+        let writer = self.writer.take().unwrap_or_else(|| Writer::start(first));
+        match writer.send(chunk) {
+            Ok(writer) => self.writer = Some(writer),
+            Err(runs) => self.runs.extend(runs),
+        }
+    }
+
+    /// Waits for the writer to write every row fed so far.
+    fn written(&mut self) {
+        self.send();
+        if let Some(writer) = self.writer.take() {
+            self.runs.extend(writer.finish());
+        }
     }
 
     /// (balances, outcomes, postings, effects) as tables; the replay can go on afterwards.
     pub fn tables(&mut self) -> Result<(PyTable, PyTable, PyTable, PyTable), ArrowError> {
-        self.flush();
-        if self.runs.is_empty() {
-            // No rows yet: one empty run gives each table its columns.
-            self.runs.push(Rows::new());
-        }
-        let mut outcomes = Vec::with_capacity(self.runs.len());
-        let mut postings = Vec::with_capacity(self.runs.len());
-        let mut effects = Vec::with_capacity(self.runs.len());
-        for rows in &mut self.runs {
-            outcomes.push(rows.outcome_columns());
-            postings.push(rows.posting_columns());
-            effects.push(rows.effect_columns());
-        }
-        let outcomes = table(outcomes)?;
-        let postings = table(postings)?;
-        let effects = table(effects)?;
+        self.written();
+        let empty;
+        let runs: &[Columns] = if self.runs.is_empty() {
+            // No rows yet: an empty run gives each table its columns.
+            empty = [Rows::new().finish()];
+            &empty
+        } else {
+            &self.runs
+        };
+        let outcomes = table(runs.iter().map(|r| r.outcomes.clone()).collect())?;
+        let postings = table(runs.iter().map(|r| r.postings.clone()).collect())?;
+        let effects = table(runs.iter().map(|r| r.effects.clone()).collect())?;
         let mut member = StringBuilder::new();
         let mut tier = StringBuilder::new();
         let mut nums: Vec<Int64Builder> = (0..5).map(|_| Int64Builder::new()).collect();
@@ -204,6 +203,42 @@ impl Replay {
     }
 }
 
+/// The finished columns of a run of consecutive events: a record batch of each table.
+struct Columns {
+    outcomes: Vec<(&'static str, ArrayRef)>,
+    postings: Vec<(&'static str, ArrayRef)>,
+    effects: Vec<(&'static str, ArrayRef)>,
+}
+
+/// The rows of a run of consecutive events.
+struct Rows {
+    o_index: UInt64Builder,
+    o_event: StringBuilder,
+    o_type: StringBuilder,
+    o_member: StringBuilder,
+    o_at: TimestampMicrosecondBuilder,
+    o_duplicate: BooleanBuilder,
+    o_rejected: BooleanBuilder,
+    o_code: StringBuilder,
+    o_message: StringBuilder,
+    o_points: Int64Builder,
+    p_event: StringBuilder,
+    p_at: TimestampMicrosecondBuilder,
+    p_from: StringBuilder,
+    p_from_member: StringBuilder,
+    p_to: StringBuilder,
+    p_to_member: StringBuilder,
+    p_points: Int64Builder,
+    p_reason: StringBuilder,
+    e_event: StringBuilder,
+    e_at: TimestampMicrosecondBuilder,
+    e_type: StringBuilder,
+    e_member: StringBuilder,
+    e_detail: StringBuilder,
+    /// Events recorded.
+    len: usize,
+}
+
 impl Rows {
     fn new() -> Self {
         Rows {
@@ -230,11 +265,13 @@ impl Rows {
             e_type: StringBuilder::new(),
             e_member: StringBuilder::new(),
             e_detail: StringBuilder::new(),
+            len: 0,
         }
     }
 
     /// Gathers the rows of one event's result.
     fn record(&mut self, index: u64, event: Option<&Event>, result: Result<Outcome, Error>) {
+        self.len += 1;
         self.o_index.append_value(index);
         let id = match (event, &result) {
             (Some(e), _) => Some(e.id().as_str()),
@@ -311,45 +348,42 @@ impl Rows {
         self.p_reason.append_value(reason.name());
     }
 
-    /// The outcome table's columns so far (the builders keep their rows).
-    fn outcome_columns(&mut self) -> Vec<(&'static str, ArrayRef)> {
-        vec![
-            ("index", Arc::new(self.o_index.finish_cloned())),
-            ("event", Arc::new(self.o_event.finish_cloned())),
-            ("type", Arc::new(self.o_type.finish_cloned())),
-            ("member", Arc::new(self.o_member.finish_cloned())),
-            ("at", Arc::new(self.o_at.finish_cloned())),
-            ("duplicate", Arc::new(self.o_duplicate.finish_cloned())),
-            ("rejected", Arc::new(self.o_rejected.finish_cloned())),
-            ("error_code", Arc::new(self.o_code.finish_cloned())),
-            ("error_message", Arc::new(self.o_message.finish_cloned())),
-            ("points", Arc::new(self.o_points.finish_cloned())),
-        ]
-    }
-
-    /// The posting table's columns so far.
-    fn posting_columns(&mut self) -> Vec<(&'static str, ArrayRef)> {
-        vec![
-            ("event", Arc::new(self.p_event.finish_cloned())),
-            ("at", Arc::new(self.p_at.finish_cloned())),
-            ("from_account", Arc::new(self.p_from.finish_cloned())),
-            ("from_member", Arc::new(self.p_from_member.finish_cloned())),
-            ("to_account", Arc::new(self.p_to.finish_cloned())),
-            ("to_member", Arc::new(self.p_to_member.finish_cloned())),
-            ("points", Arc::new(self.p_points.finish_cloned())),
-            ("reason", Arc::new(self.p_reason.finish_cloned())),
-        ]
-    }
-
-    /// The effect table's columns so far.
-    fn effect_columns(&mut self) -> Vec<(&'static str, ArrayRef)> {
-        vec![
-            ("event", Arc::new(self.e_event.finish_cloned())),
-            ("at", Arc::new(self.e_at.finish_cloned())),
-            ("type", Arc::new(self.e_type.finish_cloned())),
-            ("member", Arc::new(self.e_member.finish_cloned())),
-            ("detail", Arc::new(self.e_detail.finish_cloned())),
-        ]
+    /// The rows as finished columns.
+    fn finish(mut self) -> Columns {
+        let outcomes: Vec<(&'static str, ArrayRef)> = vec![
+            ("index", Arc::new(self.o_index.finish())),
+            ("event", Arc::new(self.o_event.finish())),
+            ("type", Arc::new(self.o_type.finish())),
+            ("member", Arc::new(self.o_member.finish())),
+            ("at", Arc::new(self.o_at.finish())),
+            ("duplicate", Arc::new(self.o_duplicate.finish())),
+            ("rejected", Arc::new(self.o_rejected.finish())),
+            ("error_code", Arc::new(self.o_code.finish())),
+            ("error_message", Arc::new(self.o_message.finish())),
+            ("points", Arc::new(self.o_points.finish())),
+        ];
+        let postings: Vec<(&'static str, ArrayRef)> = vec![
+            ("event", Arc::new(self.p_event.finish())),
+            ("at", Arc::new(self.p_at.finish())),
+            ("from_account", Arc::new(self.p_from.finish())),
+            ("from_member", Arc::new(self.p_from_member.finish())),
+            ("to_account", Arc::new(self.p_to.finish())),
+            ("to_member", Arc::new(self.p_to_member.finish())),
+            ("points", Arc::new(self.p_points.finish())),
+            ("reason", Arc::new(self.p_reason.finish())),
+        ];
+        let effects: Vec<(&'static str, ArrayRef)> = vec![
+            ("event", Arc::new(self.e_event.finish())),
+            ("at", Arc::new(self.e_at.finish())),
+            ("type", Arc::new(self.e_type.finish())),
+            ("member", Arc::new(self.e_member.finish())),
+            ("detail", Arc::new(self.e_detail.finish())),
+        ];
+        Columns {
+            outcomes,
+            postings,
+            effects,
+        }
     }
 }
 

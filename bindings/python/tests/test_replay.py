@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 import pointbook
@@ -81,11 +82,13 @@ def test_replay_equals_applying_one_by_one(program: pointbook.Program, history: 
 
 
 def test_a_long_replay_read_and_written_on_every_core_keeps_event_order(program: pointbook.Program) -> None:
-    # Over 16,384 rows per core: the table is read, and the outcome rows written, in runs on
-    # several threads; the tables must still list every event and posting in history order.
+    # Over 16,384 rows per core: the table is read in runs on several threads, and the rows are
+    # written on a thread of their own in record batches of 16,384 events; the tables must
+    # still list every event and posting in history order.
     history = pointbook.generate(program, members=800, events=40000, seed=2)
     assert history.num_rows > 2 * 16384
     result = pointbook.replay(program, history)
+    assert [b.num_rows for b in result.outcomes.to_batches()][:2] == [16384, 16384]
     assert result.outcomes["index"].to_pylist() == list(range(history.num_rows))
     assert result.outcomes["event"].to_pylist() == history["id"].to_pylist()
     book = pointbook.Book(program)
@@ -197,6 +200,51 @@ def test_decimal_amounts_and_large_strings_are_read(program: pointbook.Program) 
     assert result.outcomes["points"].to_pylist() == [25, 11]
 
 
+def test_the_progress_bar_moves_as_events_are_applied(
+    program: pointbook.Program, history: pa.Table, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A table of one record batch is applied a chunk at a time: the bar moves with the work,
+    not once at the end."""
+
+    class Bar:
+        steps: list = []
+
+        def update(self, n: int) -> None:
+            self.steps.append(n)
+
+        def close(self) -> None:
+            pass
+
+    one_batch = history.combine_chunks()
+    assert len(one_batch.to_batches()) == 1
+    monkeypatch.setattr(pointbook, "_progress_bar", lambda enabled, total: Bar())
+    result = pointbook.replay(program, one_batch, progress=True, chunk_size=1000)
+    n = history.num_rows
+    assert Bar.steps == [min(1000, n - start) for start in range(0, n, 1000)]
+    assert result.book.digest() == pointbook.replay(program, history).book.digest()
+
+
+def test_a_replayer_goes_on_after_its_tables(program: pointbook.Program, history: pa.Table) -> None:
+    whole = pointbook.replay(program, history)
+    replayer = pointbook._native.Replayer(program._native)
+    half = history.num_rows // 2
+    replayer.feed_arrow(history.slice(0, half))
+    _, first, _, _ = replayer.tables()
+    assert pa.table(first).num_rows == half
+    replayer.feed_arrow(history.slice(half))
+    balances, outcomes, postings, _ = (pa.table(t) for t in replayer.tables())
+    assert outcomes["index"].to_pylist() == list(range(history.num_rows))
+    assert _rows(outcomes) == _rows(whole.outcomes)
+    assert _rows(postings) == _rows(whole.postings)
+    assert _rows(balances) == _rows(whole.balances)
+
+
+@pytest.mark.parametrize("size", [0, -5, 2.5, True])
+def test_a_chunk_size_must_be_a_positive_integer(program: pointbook.Program, history: pa.Table, size: object) -> None:
+    with pytest.raises(pointbook.InvalidOptions, match="chunk_size must be a positive integer"):
+        pointbook.replay(program, history, chunk_size=size)  # type: ignore[arg-type]
+
+
 def test_the_progress_bar_knows_how_many_rows_a_polars_frame_has(
     program: pointbook.Program, history: pa.Table, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -206,3 +254,20 @@ def test_the_progress_bar_knows_how_many_rows_a_polars_frame_has(
     pointbook.replay(program, polars.from_arrow(history), progress=True)
     pointbook.replay(program, history, progress=True)
     assert totals == [history.num_rows, history.num_rows]
+
+
+def test_to_pandas_keeps_nullable_integers_and_booleans(program: pointbook.Program, history: pa.Table) -> None:
+    pd = pytest.importorskip("pandas")
+    assert history.to_pandas()["points"].dtype == "float64"  # what pyarrow alone gives
+    frame = pointbook.to_pandas(history)
+    assert str(frame["points"].dtype) == "Int64"
+    assert str(frame["hold"].dtype) == "boolean"
+    transfers = history.filter(pc.equal(history["type"], "transfer"))["points"].to_pylist()
+    assert transfers and all(isinstance(p, int) for p in transfers)
+    assert frame[frame["type"] == "transfer"]["points"].tolist() == transfers  # whole numbers, not floats
+    assert frame[frame["type"] == "enroll"]["points"].isna().all()
+    assert frame["points"].isna().sum() == history["points"].null_count
+    assert pointbook.replay(program, frame).book.digest() == pointbook.replay(program, history).book.digest()
+    outcomes = pointbook.to_pandas(pointbook.replay(program, history).outcomes)
+    assert str(outcomes["points"].dtype) == "Int64" and str(outcomes["index"].dtype) == "UInt64"
+    assert pd.api.types.is_datetime64_any_dtype(outcomes["at"])

@@ -63,7 +63,7 @@ __version__: str = _native.__version__
 
 __all__ = [
     "Analysis", "Balance", "Book", "Comparison", "EVENT_SCHEMA", "Outcome", "PointbookError",
-    "Program", "ReplayResult", "analyze", "compare", "generate", "replay", "HoldNotActive", "IdConflict", "InconsistentState", "InsufficientPoints",
+    "Program", "ReplayResult", "analyze", "compare", "generate", "replay", "to_pandas", "HoldNotActive", "IdConflict", "InconsistentState", "InsufficientPoints",
     "InternalError",
     "InvalidEvent", "InvalidOptions", "InvalidProgram", "InvalidSnapshot", "LateEvent", "LimitReached",
     "MemberClosed", "MemberExists", "OutOfStock", "Overflow", "ProgramMismatch",
@@ -431,6 +431,7 @@ class Store:
         or an iterable of dicts), one transaction per chunk (an Arrow record batch, or
         ``chunk_size`` dicts). Safe to run again after a crash: what is already in the store
         comes back as duplicates."""
+        _check_chunk_size(chunk_size)
         events = _arrow_input(events)
         accepted = duplicates = 0
         rejected: List[Tuple[int, str, str]] = []
@@ -498,6 +499,11 @@ def _is_arrow(obj: Any) -> bool:
     return hasattr(obj, "__arrow_c_stream__") or hasattr(obj, "__arrow_c_array__")
 
 
+def _check_chunk_size(size: Any) -> None:
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise InvalidOptions(f"chunk_size must be a positive integer, not {size!r}")
+
+
 def _chunks(events: Iterable[Event], size: int) -> Iterator[List[str]]:
     chunk: List[str] = []
     for e in events:
@@ -540,15 +546,19 @@ def _row_count(events: Any) -> Optional[int]:
 
 def _feed(native: Any, events: Any, progress: bool, chunk_size: int) -> None:
     """Feeds events (any form :func:`replay` takes) to a native replayer or analyzer."""
+    _check_chunk_size(chunk_size)
     events = _arrow_input(events)
     if _is_arrow(events):
         if progress:
             reader = _pa.RecordBatchReader.from_stream(events)
             bar = _progress_bar(True, _row_count(events))
             for batch in reader:
-                native.feed_arrow(batch)
-                if bar is not None:
-                    bar.update(batch.num_rows)
+                # Slices share the batch's memory; each moves the bar once applied.
+                for start in range(0, batch.num_rows, chunk_size):
+                    piece = batch.slice(start, chunk_size)
+                    native.feed_arrow(piece)
+                    if bar is not None:
+                        bar.update(piece.num_rows)
             if bar is not None:
                 bar.close()
         else:
@@ -577,10 +587,11 @@ def replay(
     ``events`` is a pyarrow Table, RecordBatch or RecordBatchReader, a polars or pandas
     DataFrame, any object exporting ``__arrow_c_stream__`` (read without copies, see
     :data:`EVENT_SCHEMA`), or an iterable of event dicts or JSON strings. Rejected events do not
-    stop the replay: they are rows of ``outcomes`` with ``rejected`` and ``error_code``. The
-    GIL is released while the core works, on every core (``pointbook::parallel``: the same
-    tables as one thread). ``progress=True`` shows a tqdm bar of the events read when tqdm is
-    installed.
+    stop the replay: they are rows of ``outcomes`` with ``rejected`` and ``error_code``. Each
+    event is applied as it is read, with the GIL released, while a second thread writes its
+    rows into the tables; memory holds the book and the tables, not the parsed history.
+    ``progress=True`` shows a tqdm bar of the events applied (in steps of ``chunk_size``) when
+    tqdm is installed.
     """
     replayer = _native.Replayer(_program(program))
     _feed(replayer, events, progress, chunk_size)
@@ -592,6 +603,22 @@ def replay(
         effects=_pa.table(effects),
         book=Book(program, _native_book=replayer.book()),
     )
+
+
+def to_pandas(table: Any) -> Any:
+    """A pyarrow table (or anything :func:`replay` returns or takes as Arrow) as a pandas
+    DataFrame whose integer and boolean columns are pandas' nullable ``Int64`` / ``boolean``
+    (and the other widths alike), whether or not they hold nulls: pyarrow's own ``to_pandas``
+    turns an integer column with nulls (the event table's ``points``) into float64 and a boolean
+    one into objects. The frame reads back into :func:`replay` as the table it came from."""
+    import pandas as pd
+
+    nullable = {
+        _pa.int8(): pd.Int8Dtype(), _pa.int16(): pd.Int16Dtype(), _pa.int32(): pd.Int32Dtype(),
+        _pa.int64(): pd.Int64Dtype(), _pa.uint8(): pd.UInt8Dtype(), _pa.uint16(): pd.UInt16Dtype(),
+        _pa.uint32(): pd.UInt32Dtype(), _pa.uint64(): pd.UInt64Dtype(), _pa.bool_(): pd.BooleanDtype(),
+    }
+    return _pa.table(table).to_pandas(types_mapper=nullable.get)
 
 
 def generate(
