@@ -1,20 +1,25 @@
 //! The C ABI, any bytes: a script of calls (load a program, apply, quote, balance, progress,
-//! digest, snapshot and restore, analyze, compare, and calls with NULL arguments), each with a
-//! blob of the input as its text, with or without an error out-parameter.
+//! digest, snapshot and restore, analyze, compare, a durable store's apply, batch, checkpoint,
+//! reopen and lent book, and calls with NULL arguments), each with a blob of the input as its
+//! text, with or without an error out-parameter.
 //!
 //! Every call returns a documented status and never `PB_INTERNAL` (a caught panic); an error
 //! comes with a message exactly when the status is not `PB_OK`; every output is JSON; what the
-//! library hands over is freed, so the sanitizer's leak check sees any leak; and the C book
-//! answers byte for byte as a core `Book` fed the same calls (the binding is conversion only).
+//! library hands over is freed, so the sanitizer's leak check sees any leak; and the C book,
+//! and the store's book across reopenings, answer byte for byte as a core `Book` fed the same
+//! calls (the binding is conversion only).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use pointbook::event::Purchase;
+use pointbook::feed::{lines, Rejection};
 use pointbook::{Book, Event, MemberId, Program};
 use pointbook_c as c;
-use pointbook_c::{pb_book, pb_error, pb_program, pb_status};
+use pointbook_c::{pb_book, pb_error, pb_program, pb_status, pb_store};
 use std::ffi::{c_char, CStr, CString};
+use std::path::PathBuf;
 use std::ptr::{null, null_mut};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A call's status and what it said, checked against the error contract.
 struct Said {
@@ -401,6 +406,187 @@ impl Drop for Pair {
     }
 }
 
+/// A store in a directory of its own, and the core book it must agree with.
+struct StorePair {
+    dir: PathBuf,
+    path: CString,
+    program: *mut pb_program,
+    store: *mut pb_store,
+    core: Book,
+}
+
+/// Stores of this process so far (each in its own directory).
+static STORES: AtomicU64 = AtomicU64::new(0);
+
+impl StorePair {
+    /// A new store under the sample program: synced at checkpoints (a fuzzer cannot wait for
+    /// the disk at every call) and a snapshot every three events, so reopening restores one
+    /// and replays the journal after it.
+    fn new() -> StorePair {
+        let n = STORES.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("pb-fuzz-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let path = CString::new(dir.join("till.pointbook").to_string_lossy().into_owned())
+            .expect("a path without NUL");
+        let Some((program, core)) = load(pointbook::samples::BEAN_AND_LEAF.as_bytes()) else {
+            panic!("the sample program loads");
+        };
+        let mut pair = StorePair {
+            dir,
+            path,
+            program,
+            store: null_mut(),
+            core: Book::new(core),
+        };
+        pair.open();
+        pair
+    }
+
+    fn open(&mut self) {
+        let mut options = c::pb_store_options_default();
+        options.durability = 1;
+        options.snapshot_every = 3;
+        let mut err = null_mut();
+        // SAFETY: NUL-terminated path, live program, readable options, writable outs.
+        let status = unsafe {
+            c::pb_store_open(
+                self.path.as_ptr(),
+                self.program,
+                &options,
+                &mut self.store,
+                &mut err,
+            )
+        };
+        said(status, err, true);
+        assert_eq!(status, pb_status::PB_OK, "the store opens");
+    }
+
+    /// Closes the store and opens it again: the same book, from its snapshot and journal.
+    fn reopen(&mut self) {
+        // SAFETY: live, closed once.
+        unsafe { c::pb_store_close(self.store) };
+        self.store = null_mut();
+        self.open();
+        self.digest();
+    }
+
+    fn digest(&self) {
+        // SAFETY: live store; its book is lent, not freed.
+        let book = unsafe { c::pb_store_book(self.store) };
+        let mut out = null_mut();
+        // SAFETY: a live lent book; `out` writable.
+        let status = unsafe { c::pb_book_digest(book, &mut out, null_mut()) };
+        assert_eq!(status, pb_status::PB_OK, "a store's book has a digest");
+        assert_eq!(Some(taken(out, true)), self.core.digest().ok());
+    }
+
+    /// One event through `pb_store_apply`, or through `pb_book_apply` on the lent book.
+    fn apply(&mut self, blob: &[u8], lent: bool) {
+        let (mut out, mut err) = (null_mut(), null_mut());
+        // SAFETY: live store and its lent book; `blob` readable; out-parameters writable.
+        let status = unsafe {
+            if lent {
+                let book = c::pb_store_book(self.store);
+                c::pb_book_apply(book, blob.as_ptr().cast(), blob.len(), &mut out, &mut err)
+            } else {
+                c::pb_store_apply(self.store, blob.as_ptr().cast(), blob.len(), &mut out, &mut err)
+            }
+        };
+        let said = said(status, err, true);
+        if let Some(s) = text_status(blob) {
+            assert_eq!(said.status, s);
+            return;
+        }
+        let text = std::str::from_utf8(blob).unwrap_or_default();
+        match Event::from_json(text).and_then(|e| self.core.apply(&e)) {
+            Ok(outcome) => {
+                assert_eq!(said.status, pb_status::PB_OK);
+                let json = serde_json::to_string(&outcome).expect("outcomes serialize");
+                assert_eq!(taken(out, false), json);
+            }
+            Err(e) => {
+                assert_eq!(said.status as u32, expected(&e));
+                assert!(out.is_null());
+            }
+        }
+    }
+
+    /// A JSON Lines text through `pb_store_apply_batch`: a line of results per line, each as
+    /// the core gives it.
+    fn apply_batch(&mut self, blob: &[u8]) {
+        let (mut out, mut err) = (null_mut(), null_mut());
+        // SAFETY: as in `apply`.
+        let status = unsafe {
+            c::pb_store_apply_batch(self.store, blob.as_ptr().cast(), blob.len(), &mut out, &mut err)
+        };
+        let said = said(status, err, true);
+        if let Some(s) = text_status(blob) {
+            assert_eq!(said.status, s);
+            return;
+        }
+        assert_eq!(said.status, pb_status::PB_OK);
+        let mut expected = String::new();
+        for line in lines(blob) {
+            let result = line.event().and_then(|e| self.core.apply(&e));
+            expected.push_str(&match result {
+                Ok(o) => serde_json::to_string(&o).expect("outcomes serialize"),
+                Err(e) => Rejection::new(line.number, line.text(), e).to_json(),
+            });
+            expected.push('\n');
+        }
+        assert_eq!(taken(out, true), expected);
+    }
+
+    fn checkpoint(&mut self) {
+        let mut err = null_mut();
+        // SAFETY: live store; `err` writable.
+        let status = unsafe { c::pb_store_checkpoint(self.store, &mut err) };
+        assert_eq!(said(status, err, true).status, pb_status::PB_OK);
+        self.digest();
+    }
+
+    /// The store's calls with NULL where a pointer is required, and a second writer.
+    fn nulls(&self) {
+        let null_arg = |call: &mut dyn FnMut(*mut *mut pb_error) -> pb_status| {
+            let mut err = null_mut();
+            let status = call(&mut err);
+            assert_eq!(said(status, err, true).status, pb_status::PB_NULL_ARGUMENT);
+        };
+        let (path, program, store) = (self.path.as_ptr(), self.program, self.store);
+        let mut out = null_mut();
+        let mut s = null_mut();
+        // SAFETY: NULL in one argument each; every other argument valid.
+        unsafe {
+            null_arg(&mut |err| c::pb_store_open(null(), program, null(), &mut out, err));
+            null_arg(&mut |err| c::pb_store_open(path, null(), null(), &mut out, err));
+            null_arg(&mut |err| c::pb_store_open(path, program, null(), null_mut(), err));
+            null_arg(&mut |err| c::pb_store_apply(null_mut(), c"{}".as_ptr(), 2, &mut s, err));
+            null_arg(&mut |err| c::pb_store_apply(store, null(), 2, &mut s, err));
+            null_arg(&mut |err| c::pb_store_apply_batch(null_mut(), c"{}".as_ptr(), 2, &mut s, err));
+            null_arg(&mut |err| c::pb_store_apply_batch(store, null(), 2, &mut s, err));
+            null_arg(&mut |err| c::pb_store_checkpoint(null_mut(), err));
+            assert!(c::pb_store_book(null()).is_null());
+            c::pb_store_close(null_mut());
+            // A second writer while this one holds the store.
+            let mut err = null_mut();
+            let status = c::pb_store_open(path, program, null(), &mut out, &mut err);
+            assert_eq!(said(status, err, true).status, pb_status::PB_STORE_LOCKED);
+        }
+        assert!(s.is_null() && out.is_null());
+    }
+}
+
+impl Drop for StorePair {
+    fn drop(&mut self) {
+        // SAFETY: both live (or the store NULL), freed once.
+        unsafe {
+            c::pb_store_close(self.store);
+            c::pb_program_free(self.program);
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// Loads a program through C; `None` (and the status checked) when refused.
 fn load(text: &[u8]) -> Option<(*mut pb_program, Program)> {
     let (mut program, mut err) = (null_mut(), null_mut());
@@ -448,7 +634,22 @@ fuzz_target!(|data: &[u8]| {
         panic!("the sample program loads");
     };
     let mut pair = Pair::new(program, core);
+    let mut store: Option<StorePair> = None;
     for (op, blob) in calls(data) {
+        if op % 16 >= 11 {
+            let store = store.get_or_insert_with(StorePair::new);
+            match op % 16 {
+                11 => store.apply(blob, false),
+                12 => store.apply(blob, true),
+                13 => store.apply_batch(blob),
+                14 => store.checkpoint(),
+                _ => {
+                    store.nulls();
+                    store.reopen();
+                }
+            }
+            continue;
+        }
         match op % 11 {
             0 => {
                 if let Some((program, core)) = load(blob) {
@@ -474,4 +675,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     pair.digest();
+    if let Some(store) = store {
+        store.digest();
+    }
 });
