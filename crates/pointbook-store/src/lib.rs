@@ -71,7 +71,7 @@ pub struct Options {
     /// A batch that would pass it fails with [`StoreError::Full`] and changes nothing.
     pub max_pages: Option<u32>,
     /// The most bytes of a snapshot in one row of `snapshot_parts` (SQLite refuses a value
-    /// over 1 GB); default [`schema::PART`].
+    /// over 1 GB; at least 4 KiB); default [`schema::PART`].
     pub snapshot_part: usize,
 }
 
@@ -238,23 +238,27 @@ impl Store {
         if self.snapshot_seq == self.seq && self.seq > 0 {
             return Ok(());
         }
-        let bytes = self.book.snapshot().map_err(StoreError::Engine)?;
         let keep = i64::from(self.options.keep_snapshots.max(1));
-        let parts: Vec<&[u8]> = bytes.chunks(self.options.snapshot_part.max(1)).collect();
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM snapshot_parts WHERE seq = ?1", [self.seq])?;
-        tx.execute(
-            "INSERT OR REPLACE INTO snapshots (seq, length, parts) VALUES (?1, ?2, ?3)",
-            (self.seq, bytes.len() as i64, parts.len() as i64),
-        )?;
-        {
+        // The parts are written as the book is: the store holds one at a time.
+        let mut parts = 0_i64;
+        let written = {
             let mut put = tx.prepare_cached(
                 "INSERT INTO snapshot_parts (seq, part, bytes) VALUES (?1, ?2, ?3)",
             )?;
-            for (i, part) in parts.iter().enumerate() {
-                put.execute((self.seq, i as i64, part))?;
-            }
-        }
+            self.book
+                .snapshot_parts(self.options.snapshot_part, |i, part| {
+                    parts += 1;
+                    put.execute((self.seq, i as i64, part)).map(|_| ())
+                })
+                .map_err(StoreError::Engine)?
+        };
+        let length = written?;
+        tx.execute(
+            "INSERT OR REPLACE INTO snapshots (seq, length, parts) VALUES (?1, ?2, ?3)",
+            (self.seq, length as i64, parts),
+        )?;
         tx.execute(
             "DELETE FROM snapshots WHERE seq NOT IN \
              (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?1)",
