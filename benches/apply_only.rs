@@ -12,15 +12,8 @@
 //! It uses the system allocator, so that counts stay comparable across this file's history.
 
 use pointbook::Book;
-use pointbook_benches::workload;
+use pointbook_benches::{env, workload};
 use std::hint::black_box;
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn main() {
     let w = workload(

@@ -6,6 +6,14 @@ use pointbook::{Event, Program};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 
+/// A size from the environment variable `name`, or `default` when unset or not a number.
+pub fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// A history for the benchmarks.
 pub struct Workload {
     /// The program (Bean & Leaf).

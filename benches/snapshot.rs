@@ -6,19 +6,12 @@
 //! Sizes: `PB_BENCH_MEMBERS` (default 100000), `PB_BENCH_EVENTS` (1000000).
 
 use pointbook::{Book, Event};
-use pointbook_benches::workload;
+use pointbook_benches::{env, workload};
 use pointbook_store::{Options, Store};
 use std::time::{Duration, Instant};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn best<T>(rounds: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
     let mut fastest = Duration::MAX;

@@ -6,19 +6,12 @@
 //! (2000 timed sales).
 
 use pointbook::Event;
-use pointbook_benches::workload;
+use pointbook_benches::{env, workload};
 use pointbook_store::{Durability, Options, Store};
 use std::time::{Duration, Instant};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;

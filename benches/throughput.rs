@@ -9,7 +9,7 @@
 
 use pointbook::event::Purchase;
 use pointbook::{Book, Event};
-use pointbook_benches::{checksum, limit_fold, workload};
+use pointbook_benches::{checksum, env, limit_fold, workload};
 use std::alloc::{GlobalAlloc, Layout};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -50,13 +50,6 @@ static ALLOCATOR: Counting = Counting;
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[cfg(feature = "system-alloc")]
 static ALLOC: std::alloc::System = std::alloc::System;
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// Best of `runs` timings of `f`.
 fn best<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {

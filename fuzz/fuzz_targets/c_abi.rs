@@ -88,6 +88,35 @@ fn taken(s: *mut c_char, plain: bool) -> String {
     text
 }
 
+/// Checks a call given `blob` as its text against the core given the same text: refused
+/// before the core saw it (NUL, not UTF-8), or the core's outcome as JSON, or its error's
+/// status and words and no output.
+fn answered(
+    said: Said,
+    blob: &[u8],
+    out: *mut c_char,
+    core: impl FnOnce(&str) -> pointbook::Result<pointbook::Outcome>,
+) {
+    if let Some(s) = text_status(blob) {
+        assert_eq!(said.status, s);
+        return;
+    }
+    match core(std::str::from_utf8(blob).unwrap_or_default()) {
+        Ok(outcome) => {
+            assert_eq!(said.status, pb_status::PB_OK);
+            let json = serde_json::to_string(&outcome).expect("outcomes serialize");
+            assert_eq!(taken(out, false), json);
+        }
+        Err(e) => {
+            assert_eq!(said.status as u32, expected(&e));
+            assert!(out.is_null());
+            if let Some(m) = said.message {
+                assert_eq!(m, e.to_string().replace('\0', " "));
+            }
+        }
+    }
+}
+
 /// The status a core error maps to: its own number (the C families are the core's).
 fn expected(e: &pointbook::Error) -> u32 {
     e.number()
@@ -136,27 +165,10 @@ impl Pair {
                 if ask { &mut err } else { null_mut() },
             )
         };
-        let said = said(status, err, ask);
-        if let Some(s) = text_status(blob) {
-            assert_eq!(said.status, s);
-            return;
-        }
-        let text = std::str::from_utf8(blob).unwrap_or_default();
-        let core = Event::from_json(text).and_then(|e| self.core.apply(&e));
-        match core {
-            Ok(outcome) => {
-                assert_eq!(said.status, pb_status::PB_OK);
-                let json = serde_json::to_string(&outcome).expect("outcomes serialize");
-                assert_eq!(taken(out, false), json);
-            }
-            Err(e) => {
-                assert_eq!(said.status as u32, expected(&e));
-                assert!(out.is_null());
-                if let Some(m) = said.message {
-                    assert_eq!(m, e.to_string().replace('\0', " "));
-                }
-            }
-        }
+        let core = &mut self.core;
+        answered(said(status, err, ask), blob, out, |text| {
+            Event::from_json(text).and_then(|e| core.apply(&e))
+        });
     }
 
     fn quote(&self, blob: &[u8]) {
@@ -171,20 +183,9 @@ impl Pair {
                 &mut err,
             )
         };
-        let said = said(status, err, true);
-        if let Some(s) = text_status(blob) {
-            assert_eq!(said.status, s);
-            return;
-        }
-        let text = std::str::from_utf8(blob).unwrap_or_default();
-        match Purchase::from_json(text).and_then(|p| self.core.quote(&p)) {
-            Ok(outcome) => {
-                assert_eq!(said.status, pb_status::PB_OK);
-                let json = serde_json::to_string(&outcome).expect("outcomes serialize");
-                assert_eq!(taken(out, false), json);
-            }
-            Err(e) => assert_eq!(said.status as u32, expected(&e)),
-        }
+        answered(said(status, err, true), blob, out, |text| {
+            Purchase::from_json(text).and_then(|p| self.core.quote(&p))
+        });
     }
 
     fn balance(&self, member: &CStr) {
@@ -489,26 +490,19 @@ impl StorePair {
                 let book = c::pb_store_book(self.store);
                 c::pb_book_apply(book, blob.as_ptr().cast(), blob.len(), &mut out, &mut err)
             } else {
-                c::pb_store_apply(self.store, blob.as_ptr().cast(), blob.len(), &mut out, &mut err)
+                c::pb_store_apply(
+                    self.store,
+                    blob.as_ptr().cast(),
+                    blob.len(),
+                    &mut out,
+                    &mut err,
+                )
             }
         };
-        let said = said(status, err, true);
-        if let Some(s) = text_status(blob) {
-            assert_eq!(said.status, s);
-            return;
-        }
-        let text = std::str::from_utf8(blob).unwrap_or_default();
-        match Event::from_json(text).and_then(|e| self.core.apply(&e)) {
-            Ok(outcome) => {
-                assert_eq!(said.status, pb_status::PB_OK);
-                let json = serde_json::to_string(&outcome).expect("outcomes serialize");
-                assert_eq!(taken(out, false), json);
-            }
-            Err(e) => {
-                assert_eq!(said.status as u32, expected(&e));
-                assert!(out.is_null());
-            }
-        }
+        let core = &mut self.core;
+        answered(said(status, err, true), blob, out, |text| {
+            Event::from_json(text).and_then(|e| core.apply(&e))
+        });
     }
 
     /// A JSON Lines text through `pb_store_apply_batch`: a line of results per line, each as
@@ -517,7 +511,13 @@ impl StorePair {
         let (mut out, mut err) = (null_mut(), null_mut());
         // SAFETY: as in `apply`.
         let status = unsafe {
-            c::pb_store_apply_batch(self.store, blob.as_ptr().cast(), blob.len(), &mut out, &mut err)
+            c::pb_store_apply_batch(
+                self.store,
+                blob.as_ptr().cast(),
+                blob.len(),
+                &mut out,
+                &mut err,
+            )
         };
         let said = said(status, err, true);
         if let Some(s) = text_status(blob) {
@@ -562,7 +562,9 @@ impl StorePair {
             null_arg(&mut |err| c::pb_store_open(path, program, null(), null_mut(), err));
             null_arg(&mut |err| c::pb_store_apply(null_mut(), c"{}".as_ptr(), 2, &mut s, err));
             null_arg(&mut |err| c::pb_store_apply(store, null(), 2, &mut s, err));
-            null_arg(&mut |err| c::pb_store_apply_batch(null_mut(), c"{}".as_ptr(), 2, &mut s, err));
+            null_arg(&mut |err| {
+                c::pb_store_apply_batch(null_mut(), c"{}".as_ptr(), 2, &mut s, err)
+            });
             null_arg(&mut |err| c::pb_store_apply_batch(store, null(), 2, &mut s, err));
             null_arg(&mut |err| c::pb_store_checkpoint(null_mut(), err));
             assert!(c::pb_store_book(null()).is_null());
