@@ -58,6 +58,28 @@ fn journal(db: &Path) -> (i64, i64) {
     .unwrap()
 }
 
+/// Where the part of the WAL that a checkpoint may already have copied into the file ends:
+/// the tear must come after it. A checkpoint syncs the WAL before it copies frames, so a crash
+/// cannot lose them; cutting them away would leave the file holding pages of transactions the
+/// WAL no longer has (a disk that loses synced writes, which no store survives). The count is
+/// the wal-index's `nBackfillAttempted` (frames a checkpoint has begun to copy), at byte 128
+/// of `-shm`, in the machine's byte order; the page size is in the WAL's header.
+fn checkpointed_end(wal: &[u8], shm: &[u8]) -> u64 {
+    if wal.len() < 32 || shm.len() < 132 {
+        return 0;
+    }
+    let page = match u32::from_be_bytes(wal[8..12].try_into().unwrap()) {
+        1 => 65_536,
+        n => u64::from(n),
+    };
+    let frames = u64::from(u32::from_ne_bytes(shm[128..132].try_into().unwrap()));
+    if frames == 0 {
+        0
+    } else {
+        (32 + frames * (24 + page)).min(wal.len() as u64)
+    }
+}
+
 /// How the store's book is rebuilt; a writer killed before its first commit leaves an empty
 /// file, read as a store with nothing in it.
 fn read_or_empty(db: &Path, when: &str) -> pointbook_store::Recovery {
@@ -126,17 +148,20 @@ fn ingest_survives_kill_9_and_torn_wal_writes() {
             .filter_map(|v| v["journal_seq"].as_i64())
             .max()
             .unwrap_or(0);
-        // Now and then, a torn write: the WAL cut at a random offset. What it held may be
-        // lost, acknowledged or not; the store must open to its last complete transaction.
+        // Now and then, a torn write: the WAL cut at a random offset past what a checkpoint
+        // copied. What it held may be lost, acknowledged or not; the store must open to its
+        // last complete transaction.
         let wal = dir.path().join("till.pointbook-wal");
+        let shm = std::fs::read(dir.path().join("till.pointbook-shm")).unwrap_or_default();
         let tear = rng.below(8) == 0;
         match std::fs::metadata(&wal) {
             Ok(meta) if tear => {
-                let cut = rng.below(meta.len() + 1);
+                let from = checkpointed_end(&std::fs::read(&wal).unwrap(), &shm);
+                let cut = from + rng.below(meta.len() - from + 1);
                 let file = std::fs::OpenOptions::new().write(true).open(&wal).unwrap();
                 file.set_len(cut).unwrap();
                 torn += 1;
-                read_or_empty(&db, &format!("torn at {cut}"));
+                read_or_empty(&db, &format!("torn at {cut} (copied up to {from})"));
             }
             _ if db.exists() => {
                 let recovery = read_or_empty(&db, &format!("kill {kills}"));
