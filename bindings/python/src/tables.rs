@@ -87,14 +87,6 @@ impl Writer {
         Writer { chunks, done }
     }
 
-    /// Sends a chunk; if the writer is gone (it panicked), joining it says why.
-    fn send(self, chunk: Vec<Applied>) -> Result<Writer, Vec<Columns>> {
-        match self.chunks.send(chunk) {
-            Ok(()) => Ok(self),
-            Err(_) => Err(self.finish()),
-        }
-    }
-
     /// The runs written, once every chunk sent is.
     fn finish(self) -> Vec<Columns> {
         drop(self.chunks);
@@ -146,10 +138,11 @@ impl Replay {
         }
         let first = self.applied;
         self.applied += chunk.len() as u64;
-        let writer = self.writer.take().unwrap_or_else(|| Writer::start(first));
-        match writer.send(chunk) {
-            Ok(writer) => self.writer = Some(writer),
-            Err(runs) => self.runs.extend(runs),
+        let writer = self.writer.get_or_insert_with(|| Writer::start(first));
+        if writer.chunks.send(chunk).is_err() {
+            // The writer ended while its channel was open: it panicked, and joining it passes
+            // the panic on.
+            self.written();
         }
     }
 
