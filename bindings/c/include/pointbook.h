@@ -82,6 +82,10 @@ typedef enum pb_status {
   PB_UNKNOWN_REDEMPTION = 404,
   // The redemption is not held any more.
   PB_HOLD_NOT_ACTIVE = 405,
+  // A points payment would pay more of the order than the reward allows.
+  PB_EXCEEDS_ORDER = 406,
+  // A reversal asks for more of a redemption than is left to give back.
+  PB_REVERSAL_EXCEEDS = 407,
   // The snapshot bytes are invalid.
   PB_INVALID_SNAPSHOT = 500,
   // The snapshot was taken under another program.

@@ -363,6 +363,57 @@ static void analytics(pb_program *program) {
   pb_program_free(variant);
 }
 
+/* docs/semantics.md §13 through C, as crates/pointbook/tests/till.rs has it: a points payment
+ * at its max_share boundary, a reversal into the lots the points came from, a refund of a
+ * purchase paid with points, and the new status codes. */
+static void till(void) {
+  pb_program *program = load_program(root, "crates/pointbook/tests/fixtures/till.toml");
+  pb_book *book = new_book(program);
+  pb_error *err = NULL;
+  char *out = NULL, *before, *after;
+  const char *too_much = "{\"type\":\"redeem\",\"id\":\"x0\",\"member\":\"m1\",\"at\":\"2026-01-04T12:00:00Z\","
+                         "\"reward\":\"pay\",\"points\":630,\"order_total\":\"12.40\"}";
+  CHECK(apply(book, "{\"type\":\"enroll\",\"id\":\"e1\",\"member\":\"m1\",\"at\":\"2026-01-01T10:00:00Z\"}", NULL) == PB_OK);
+  CHECK(apply(book, "{\"type\":\"adjust\",\"id\":\"a1\",\"member\":\"m1\",\"at\":\"2026-01-01T12:00:00Z\",\"points\":1000,\"reason\":\"t\"}", NULL) == PB_OK);
+  before = digest_of(book);
+  /* 630 points pay 6.30, more than half of 12.40: refused, nothing changed. */
+  CHECK(pb_book_apply(book, too_much, strlen(too_much), NULL, &err) == PB_EXCEEDS_ORDER);
+  CHECK(pb_error_code(err) == PB_EXCEEDS_ORDER);
+  CHECK(contains(pb_error_message(err), "more than the 6.20 "));
+  pb_error_free(err);
+  after = digest_of(book);
+  CHECK(before && after && strcmp(before, after) == 0);
+  pb_string_free(before);
+  pb_string_free(after);
+  /* 500 points pay 5.00 of p9, which arrives a minute later. */
+  CHECK(apply(book, "{\"type\":\"redeem\",\"id\":\"x1\",\"member\":\"m1\",\"at\":\"2026-01-04T12:00:00Z\","
+                    "\"reward\":\"pay\",\"points\":500,\"order_total\":\"12.40\",\"purchase\":\"p9\"}", &out) == PB_OK);
+  CHECK(contains(out, "\"points\":-500,"));
+  CHECK(contains(out, "\"discount\":\"5.00\""));
+  pb_string_free(out);
+  out = NULL;
+  CHECK(apply(book, "{\"type\":\"purchase\",\"id\":\"p9\",\"member\":\"m1\",\"at\":\"2026-01-04T12:01:00Z\","
+                    "\"lines\":[{\"sku\":\"BEANS\",\"category\":\"coffee\",\"amount\":\"12.40\"}]}", NULL) == PB_OK);
+  /* A refund of 5.00 gives back floor(500 x 5.00 / 12.40) = 201 and takes back 5 of the earn. */
+  CHECK(apply(book, "{\"type\":\"refund\",\"id\":\"r1\",\"member\":\"m1\",\"at\":\"2026-01-05T12:00:00Z\","
+                    "\"purchase\":\"p9\",\"lines\":[{\"sku\":\"BEANS\",\"amount\":\"5.00\"}]}", &out) == PB_OK);
+  CHECK(contains(out, "\"points\":196,"));
+  CHECK(contains(out, "\"type\":\"RewardReversed\",\"member\":\"m1\",\"reward\":\"pay\",\"redemption\":\"x1\",\"points\":201,\"whole\":false"));
+  pb_string_free(out);
+  out = NULL;
+  /* The rest (299) by a reversal; then nothing is left to reverse. */
+  CHECK(apply(book, "{\"type\":\"reverse\",\"id\":\"v1\",\"member\":\"m1\",\"at\":\"2026-01-06T12:00:00Z\",\"redemption\":\"x1\"}", &out) == PB_OK);
+  CHECK(contains(out, "\"points\":299,\"whole\":true"));
+  pb_string_free(out);
+  out = NULL;
+  CHECK(apply(book, "{\"type\":\"reverse\",\"id\":\"v2\",\"member\":\"m1\",\"at\":\"2026-01-06T12:00:00Z\",\"redemption\":\"x1\",\"points\":1}", NULL) == PB_REVERSAL_EXCEEDS);
+  CHECK(pb_book_balance(book, "m1", &out, NULL) == PB_OK);
+  CHECK(contains(out, "\"available\":1007,"));
+  pb_string_free(out);
+  pb_book_free(book);
+  pb_program_free(program);
+}
+
 int main(int argc, char **argv) {
   pb_program *program;
   if (argc > 1) root = argv[1];
@@ -375,6 +426,7 @@ int main(int argc, char **argv) {
   snapshot_in_process(program);
   threads_share_one_book(program);
   analytics(program);
+  till();
   pb_program_free(program);
   return report("c-api");
 }

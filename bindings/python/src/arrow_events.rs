@@ -14,7 +14,8 @@ use arrow_cast::cast;
 use arrow_schema::{DataType, TimeUnit};
 use chrono::NaiveDate;
 use pointbook::event::{
-    Adjust, Advance, Enroll, Forget, Line, Purchase, Redeem, Refund, RefundLine, Settle, Transfer,
+    Adjust, Advance, Enroll, Forget, Line, Purchase, Redeem, Refund, RefundLine, Reverse, Settle,
+    Transfer,
 };
 use pointbook::{Error, Event, EventId, Instant, MemberId};
 use std::collections::BTreeMap;
@@ -31,6 +32,7 @@ pub(crate) const TEXT: &[&str] = &[
     "reason",
     "to",
     "referred_by",
+    "order_total",
 ];
 const ALL: &[&str] = &[
     "type",
@@ -49,6 +51,8 @@ const ALL: &[&str] = &[
     "to",
     "birthday",
     "referred_by",
+    "order_total",
+    "quantity",
 ];
 
 fn allowed(kind: &str) -> &'static [&'static str] {
@@ -56,8 +60,17 @@ fn allowed(kind: &str) -> &'static [&'static str] {
         "enroll" => &["birthday", "referred_by"],
         "purchase" => &["channel", "lines"],
         "refund" => &["purchase", "lines"],
-        "redeem" => &["reward", "hold"],
+        "redeem" => &[
+            "reward",
+            "hold",
+            "points",
+            "order_total",
+            "lines",
+            "quantity",
+            "purchase",
+        ],
         "confirm" | "cancel" => &["redemption"],
+        "reverse" => &["redemption", "points"],
         "adjust" => &["points", "reason", "allow_negative"],
         "transfer" => &["to", "points"],
         _ => &[],
@@ -126,6 +139,7 @@ struct Columns {
     at: Option<At>,
     birthday: Option<Birthday>,
     points: Option<Int64Array>,
+    quantity: Option<Int64Array>,
     hold: Option<BooleanArray>,
     allow_negative: Option<BooleanArray>,
     lines: Option<Lines>,
@@ -205,6 +219,7 @@ fn columns(batch: &RecordBatch) -> Result<Columns, String> {
         at: None,
         birthday: None,
         points: None,
+        quantity: None,
         hold: None,
         allow_negative: None,
         lines: None,
@@ -249,6 +264,9 @@ fn columns(batch: &RecordBatch) -> Result<Columns, String> {
     }
     if let Some(c) = get("points") {
         cols.points = Some(whole_numbers(&c, "points")?);
+    }
+    if let Some(c) = get("quantity") {
+        cols.quantity = Some(whole_numbers(&c, "quantity")?);
     }
     for (name, slot) in [
         ("hold", &mut cols.hold),
@@ -410,6 +428,37 @@ fn row(cols: &Columns, i: usize) -> Result<Event, Error> {
             at,
             reward: need("reward")?.to_owned(),
             hold: flag(&cols.hold),
+            points: cols
+                .points
+                .as_ref()
+                .and_then(|p| p.is_valid(i).then(|| p.value(i))),
+            order_total: text(cols, "order_total", i)
+                .map(|t| {
+                    pointbook::money::parse_decimal(t).map_err(|e| bad(format!("order_total: {e}")))
+                })
+                .transpose()?,
+            lines: match cols.lines.as_ref().is_some_and(|l| l.valid[i]) {
+                true => purchase_lines(cols, i).map_err(bad)?,
+                false => Vec::new(),
+            },
+            quantity: match cols.quantity.as_ref().filter(|q| q.is_valid(i)) {
+                None => None,
+                Some(q) => Some(
+                    u32::try_from(q.value(i))
+                        .map_err(|_| bad(format!("quantity {} is out of range", q.value(i))))?,
+                ),
+            },
+            purchase: text(cols, "purchase", i).map(EventId::new),
+            id,
+        }),
+        "reverse" => Event::Reverse(Reverse {
+            member: member()?,
+            at,
+            redemption: EventId::new(need("redemption")?),
+            points: cols
+                .points
+                .as_ref()
+                .and_then(|p| p.is_valid(i).then(|| p.value(i))),
             id,
         }),
         "confirm" | "cancel" => {

@@ -40,6 +40,7 @@ struct Columns {
     lines: ListBuilder<StructBuilder>,
     hold: BooleanBuilder,
     points: Int64Builder,
+    quantity: Int64Builder,
     allow_negative: BooleanBuilder,
     birthday: Date32Builder,
 }
@@ -55,6 +56,7 @@ impl Columns {
                 .with_field(Arc::new(item)),
             hold: BooleanBuilder::with_capacity(rows),
             points: Int64Builder::with_capacity(rows),
+            quantity: Int64Builder::with_capacity(rows),
             allow_negative: BooleanBuilder::with_capacity(rows),
             birthday: Date32Builder::with_capacity(rows),
         }
@@ -98,6 +100,8 @@ impl Columns {
             .append_option(e.get("hold").and_then(Value::as_bool));
         self.points
             .append_option(e.get("points").and_then(Value::as_i64));
+        self.quantity
+            .append_option(e.get("quantity").and_then(Value::as_i64));
         self.allow_negative
             .append_option(e.get("allow_negative").and_then(Value::as_bool));
         let epoch = chrono::NaiveDate::default();
@@ -171,6 +175,11 @@ impl Columns {
                 Arc::new(self.birthday.finish()),
             ),
             (utf8("referred_by"), take("referred_by")?),
+            (utf8("order_total"), take("order_total")?),
+            (
+                Field::new("quantity", DataType::Int64, true),
+                Arc::new(self.quantity.finish()),
+            ),
         ];
         let (fields, arrays): (Vec<Field>, Vec<ArrayRef>) = columns.into_iter().unzip();
         RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)

@@ -215,6 +215,7 @@ struct Rows {
     o_code: StringBuilder,
     o_message: StringBuilder,
     o_points: Int64Builder,
+    o_discount: StringBuilder,
     p_event: StringBuilder,
     p_at: TimestampMicrosecondBuilder,
     p_from: StringBuilder,
@@ -245,6 +246,7 @@ impl Rows {
             o_code: StringBuilder::new(),
             o_message: StringBuilder::new(),
             o_points: Int64Builder::new(),
+            o_discount: StringBuilder::new(),
             p_event: StringBuilder::new(),
             p_at: ts_builder(),
             p_from: StringBuilder::new(),
@@ -284,6 +286,8 @@ impl Rows {
                 self.o_code.append_null();
                 self.o_message.append_null();
                 self.o_points.append_value(outcome.points);
+                self.o_discount
+                    .append_option(outcome.discount.map(|d| d.to_string()));
                 if !outcome.duplicate {
                     for p in &outcome.postings {
                         self.posting(
@@ -306,6 +310,7 @@ impl Rows {
                 self.o_code.append_value(e.code());
                 self.o_message.append_value(e.to_string());
                 self.o_points.append_value(0);
+                self.o_discount.append_null();
             }
         }
     }
@@ -354,6 +359,7 @@ impl Rows {
             ("error_code", Arc::new(self.o_code.finish())),
             ("error_message", Arc::new(self.o_message.finish())),
             ("points", Arc::new(self.o_points.finish())),
+            ("discount", Arc::new(self.o_discount.finish())),
         ];
         let postings: Vec<(&'static str, ArrayRef)> = vec![
             ("event", Arc::new(self.p_event.finish())),

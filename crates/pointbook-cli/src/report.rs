@@ -28,6 +28,9 @@ pub fn explain_table(o: &Outcome) -> String {
             l.points.to_string(),
         ));
     }
+    if let Some(d) = &o.discount {
+        s.push_str(&row("discount (money off the order)".into(), d.to_string()));
+    }
     for e in &o.effects {
         s.push_str(&format!(
             "  effect: {}\n",

@@ -105,6 +105,48 @@ fn explain_prints_a_readable_table() {
     assert_eq!(rows[3], ["=", "11", "points"]);
 }
 
+/// docs/semantics.md §13: `explain` shows the money a redemption takes off the order.
+#[test]
+fn explain_shows_a_discount() {
+    let dir = std::env::temp_dir().join(format!("pb-explain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let events = dir.join("till.jsonl");
+    std::fs::write(
+        &events,
+        concat!(
+            r#"{"type":"enroll","id":"e1","member":"m1","at":"2026-01-01T10:00:00Z"}"#,
+            "\n",
+            r#"{"type":"adjust","id":"a1","member":"m1","at":"2026-01-01T12:00:00Z","points":1000,"reason":"t"}"#,
+            "\n",
+            r#"{"type":"redeem","id":"x1","member":"m1","at":"2026-01-04T12:00:00Z","reward":"pay","points":500,"order_total":"12.40"}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let program = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../pointbook/tests/fixtures/till.toml"
+    );
+    let o = pointbook(&[
+        "explain",
+        "--program",
+        program,
+        "--events",
+        events.to_str().unwrap(),
+        "--event",
+        "x1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>()
+                == ["discount", "(money", "off", "the", "order)", "5.00"]),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn quote_changes_nothing_and_prints_the_outcome() {
     let purchase = r#"{"id":"q1","member":"m1","at":"2027-06-02T12:00:00Z","lines":[{"sku":"LATTE","category":"coffee","amount":"4.75"}]}"#;

@@ -14,9 +14,10 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use pointbook::event::{
-    Adjust, Advance, Enroll, Event, Forget, Line, Purchase, Redeem, Refund, RefundLine, Settle,
-    Transfer,
+    Adjust, Advance, Enroll, Event, Forget, Line, Purchase, Redeem, Refund, RefundLine, Reverse,
+    Settle, Transfer,
 };
+use pointbook::program::RewardKind;
 use pointbook::{EventId, MemberId, Program};
 use rust_decimal::Decimal;
 
@@ -158,18 +159,33 @@ fn amount(minor_units_price: i64, qty: u32, minor: u32) -> Decimal {
     d.round_dp(minor)
 }
 
+/// A points payment's step, rate and largest share of the order.
+type Payment = (i64, Decimal, Decimal);
+
 /// Generates a history for `program`, sorted by instant (ties in generation order).
 pub fn generate(program: &Program, config: &Config) -> Vec<Event> {
     let mut rng = Rng::new(config.seed);
     let minor = program.minor_units();
     let span = Duration::days(i64::from(config.days.max(1)));
     let end = config.start + span;
-    let rewards: Vec<(String, i64)> = program
+    // Rewards any member may redeem, with their cost; a points payment (docs/semantics.md §13)
+    // with its step, rate and share instead.
+    let rewards: Vec<(String, i64, Option<Payment>)> = program
         .spec()
         .rewards
         .iter()
         .filter(|r| r.min_tier.is_none())
-        .map(|r| (r.id.clone(), r.cost))
+        .map(|r| {
+            let payment = match &r.kind {
+                RewardKind::PointsPayment {
+                    rate,
+                    step,
+                    max_share,
+                } => Some((*step, *rate, *max_share)),
+                _ => None,
+            };
+            (r.id.clone(), r.cost, payment)
+        })
         .collect();
     let mut out: Vec<(DateTime<Utc>, u64, Event)> = Vec::new();
     let mut seq = 0u64;
@@ -313,9 +329,49 @@ pub fn generate(program: &Program, config: &Config) -> Vec<Event> {
             }
             // Redeem when the member can (by a rough estimate), sometimes as a hold.
             if !rewards.is_empty() && rng.chance(0.35) {
-                let (reward, cost) = &rewards[rng.below(rewards.len() as u64) as usize];
+                let (reward, cost, payment) = &rewards[rng.below(rewards.len() as u64) as usize];
                 let at = t + Duration::minutes(1);
-                if sim.points_at(at) >= cost + 30 && at < end {
+                if let Some((step, rate, share)) = payment {
+                    // Points pay for this purchase: as much of what the member has as the share
+                    // allows, in steps. A refund of the purchase (above) gives a share back.
+                    let total: Decimal = lines.iter().map(|l| l.amount).sum();
+                    let most = (total * share / rate).floor();
+                    let most =
+                        i64::try_from(most.mantissa() / 10i128.pow(most.scale())).unwrap_or(0);
+                    let points = (sim.points_at(at) - 30).min(most) / step * step;
+                    if points > 0 && at < end {
+                        push(
+                            &mut out,
+                            Event::Redeem(Redeem {
+                                id: EventId::new(format!("x-{}-{p}", sim.id)),
+                                member: sim.id.clone(),
+                                at,
+                                reward: reward.clone(),
+                                hold: false,
+                                points: Some(points),
+                                order_total: Some(total),
+                                lines: Vec::new(),
+                                quantity: None,
+                                purchase: Some(id.clone()),
+                            }),
+                        );
+                        sim.spent += points;
+                        // Now and then the till voids the payment (the customer paid otherwise).
+                        if rng.chance(0.05) {
+                            push(
+                                &mut out,
+                                Event::Reverse(Reverse {
+                                    id: EventId::new(format!("v-{}-{p}", sim.id)),
+                                    member: sim.id.clone(),
+                                    at: at + Duration::minutes(3),
+                                    redemption: EventId::new(format!("x-{}-{p}", sim.id)),
+                                    points: None,
+                                }),
+                            );
+                            sim.spent -= points;
+                        }
+                    }
+                } else if sim.points_at(at) >= cost + 30 && at < end {
                     let rid = EventId::new(format!("x-{}-{p}", sim.id));
                     let hold = rng.chance(0.3);
                     push(
@@ -326,6 +382,11 @@ pub fn generate(program: &Program, config: &Config) -> Vec<Event> {
                             at,
                             reward: reward.clone(),
                             hold,
+                            points: None,
+                            order_total: None,
+                            lines: Vec::new(),
+                            quantity: None,
+                            purchase: None,
                         }),
                     );
                     sim.spent += cost;

@@ -457,6 +457,7 @@ mod tests {
             postings: Vec::new(),
             effects: Vec::new(),
             explanation: Vec::new(),
+            discount: None,
         }
     }
 

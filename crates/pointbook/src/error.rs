@@ -149,6 +149,22 @@ pub enum Error {
         /// Its state.
         state: String,
     },
+    /// A points payment would pay more of the order than the reward allows.
+    #[error("event {event}: {message}")]
+    ExceedsOrder {
+        /// The event id.
+        event: String,
+        /// What exceeds what.
+        message: String,
+    },
+    /// A reversal asks for more of a redemption than is left to give back.
+    #[error("event {event}: {message}")]
+    ReversalExceeds {
+        /// The event id.
+        event: String,
+        /// What exceeds what.
+        message: String,
+    },
     /// The program does not allow transfers.
     #[error("event {event}: transfers are not allowed by the program")]
     TransfersDisabled {
@@ -213,6 +229,8 @@ impl Error {
             Error::OutOfStock { .. } => "out_of_stock",
             Error::UnknownRedemption { .. } => "unknown_redemption",
             Error::HoldNotActive { .. } => "hold_not_active",
+            Error::ExceedsOrder { .. } => "exceeds_order",
+            Error::ReversalExceeds { .. } => "reversal_exceeds",
             Error::TransfersDisabled { .. } => "transfers_disabled",
             Error::Overflow { .. } => "overflow",
             Error::InvalidSnapshot { .. } => "invalid_snapshot",
@@ -244,6 +262,8 @@ impl Error {
             Error::OutOfStock { .. } => 403,
             Error::UnknownRedemption { .. } => 404,
             Error::HoldNotActive { .. } => 405,
+            Error::ExceedsOrder { .. } => 406,
+            Error::ReversalExceeds { .. } => 407,
             Error::InvalidSnapshot { .. } => 500,
             Error::ProgramMismatch { .. } => 501,
             Error::Inconsistent { .. } => 502,

@@ -70,6 +70,8 @@ pub(crate) struct Journal<'s> {
     pub effects: Vec<Effect>,
     pub explanation: Vec<ExplanationLine>,
     pub points: i64,
+    /// Money a redemption takes off the order (docs/semantics.md §13).
+    pub discount: Option<rust_decimal::Decimal>,
 }
 
 impl<'s> Journal<'s> {
@@ -82,6 +84,7 @@ impl<'s> Journal<'s> {
             effects: Vec::new(),
             explanation: Vec::new(),
             points: 0,
+            discount: None,
         }
     }
 

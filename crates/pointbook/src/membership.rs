@@ -69,7 +69,7 @@ impl Txn<'_> {
             total += hold.points;
             m.set_redemption_state(&id, RedemptionState::Forfeited);
             if let Some(u) = j.reward_usage.to_mut().get_mut(&hold.reward) {
-                *u = u.saturating_sub(1);
+                *u = u.saturating_sub(u64::from(hold.units));
             }
         }
         for l in m.lots_mut().take_all() {

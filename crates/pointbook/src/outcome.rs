@@ -32,6 +32,14 @@ pub struct Outcome {
     pub effects: Vec<Effect>,
     /// Why each point of the event was credited or debited; adds up to `points` for earning.
     pub explanation: Vec<ExplanationLine>,
+    /// Money a redemption takes off the order, where its reward's kind has one
+    /// (docs/semantics.md §13); absent otherwise.
+    #[serde(
+        default,
+        with = "crate::money::opt_decimal_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub discount: Option<Decimal>,
 }
 
 /// An account of the ledger. Member accounts carry the member.
@@ -262,6 +270,24 @@ pub enum Effect {
         #[serde(with = "crate::instant::rfc3339")]
         at: Instant,
     },
+    /// Points spent on a redemption were given back (docs/semantics.md §13): by a `reverse`,
+    /// or by a refund of the purchase it paid for.
+    RewardReversed {
+        /// Member.
+        member: MemberId,
+        /// Reward id.
+        reward: String,
+        /// Redemption (redeem event) id.
+        redemption: EventId,
+        /// Points given back.
+        points: Points,
+        /// Whether nothing of the redemption is left: its voucher is void, and its limit count
+        /// and stock are given back.
+        whole: bool,
+        /// When.
+        #[serde(with = "crate::instant::rfc3339")]
+        at: Instant,
+    },
     /// A bonus was credited.
     BonusAwarded {
         /// Member.
@@ -331,6 +357,7 @@ impl Effect {
             Effect::HoldExpired { .. } => "HoldExpired",
             Effect::PointsForfeited { .. } => "PointsForfeited",
             Effect::PointsForgiven { .. } => "PointsForgiven",
+            Effect::RewardReversed { .. } => "RewardReversed",
         }
     }
 
@@ -344,7 +371,8 @@ impl Effect {
             | Effect::BonusAwarded { member, .. }
             | Effect::HoldExpired { member, .. }
             | Effect::PointsForfeited { member, .. }
-            | Effect::PointsForgiven { member, .. } => member,
+            | Effect::PointsForgiven { member, .. }
+            | Effect::RewardReversed { member, .. } => member,
         }
     }
 
@@ -358,7 +386,8 @@ impl Effect {
             | Effect::BonusAwarded { at, .. }
             | Effect::HoldExpired { at, .. }
             | Effect::PointsForfeited { at, .. }
-            | Effect::PointsForgiven { at, .. } => *at,
+            | Effect::PointsForgiven { at, .. }
+            | Effect::RewardReversed { at, .. } => *at,
         }
     }
 }

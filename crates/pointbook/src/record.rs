@@ -74,6 +74,13 @@ pub(crate) fn encode(o: &Outcome) -> Box<[u8]> {
         }
         w.decimal(&l.points);
     }
+    match &o.discount {
+        Some(d) => {
+            w.out.push(1);
+            w.decimal(d);
+        }
+        None => w.out.push(0),
+    }
     w.out.into_boxed_slice()
 }
 
@@ -127,6 +134,10 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Outcome, Corrupt> {
             points: r.decimal()?,
         });
     }
+    let discount = match r.byte()? {
+        0 => None,
+        _ => Some(r.decimal()?),
+    };
     if !r.bytes.is_empty() {
         return Err(Corrupt("trailing bytes"));
     }
@@ -139,6 +150,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Outcome, Corrupt> {
         postings,
         effects,
         explanation,
+        discount,
     })
 }
 
@@ -259,6 +271,22 @@ impl<'a> Writer<'a> {
                 self.signed(points.get());
                 self.instant(*at);
             }
+            Effect::RewardReversed {
+                member,
+                reward,
+                redemption,
+                points,
+                whole,
+                at,
+            } => {
+                self.out.push(8);
+                self.member(member);
+                self.text(reward);
+                self.text(redemption.as_str());
+                self.signed(points.get());
+                self.out.push(u8::from(*whole));
+                self.instant(*at);
+            }
         }
     }
 }
@@ -332,6 +360,14 @@ impl Reader<'_> {
             7 => Effect::PointsForgiven {
                 member: self.member()?,
                 points: self.points()?,
+                at: self.instant()?,
+            },
+            8 => Effect::RewardReversed {
+                member: self.member()?,
+                reward: self.text()?.to_owned(),
+                redemption: EventId::new(self.text()?),
+                points: self.points()?,
+                whole: self.byte()? != 0,
                 at: self.instant()?,
             },
             _ => return Err(Corrupt("effect")),
@@ -421,6 +457,14 @@ mod tests {
                 points: Points::new(0),
                 at: base,
             },
+            Effect::RewardReversed {
+                member: m.clone(),
+                reward: "free-drink".into(),
+                redemption: EventId::new("x1"),
+                points: Points::new(120),
+                whole: true,
+                at: base,
+            },
         ];
         effects.extend(BONUSES.iter().map(|b| Effect::BonusAwarded {
             member: m.clone(),
@@ -457,6 +501,7 @@ mod tests {
             postings,
             effects,
             explanation,
+            discount: Some(Decimal::new(1_250, 2)),
         };
         let bytes = encode(&outcome);
         assert_eq!(decode(&bytes)?, outcome);
@@ -527,6 +572,7 @@ mod tests {
                 .collect(),
             effects: Vec::new(),
             explanation: Vec::new(),
+            discount: None,
         };
         assert_eq!(decode(&encode(&outcome))?, outcome);
         Ok(())

@@ -9,8 +9,9 @@ use crate::instant::Instant;
 use crate::ledger::{Acc, Journal};
 use crate::member::Member;
 use crate::outcome::{Effect, Reason};
+use crate::pricing::price;
 use crate::program::Program;
-use crate::reward::{voucher_code, Hold, Redemption, RedemptionState};
+use crate::reward::{voucher_code, Hold, Redemption, RedemptionState, Spent};
 use crate::tier::level_name;
 use chrono::Duration;
 use rust_decimal::Decimal;
@@ -33,10 +34,19 @@ impl Member {
             Reason::Release,
         )?;
         if let Some(u) = j.reward_usage.to_mut().get_mut(&hold.reward) {
-            *u = u.saturating_sub(1);
+            *u = u.saturating_sub(u64::from(hold.units));
         }
         self.settle_debt();
         Ok(())
+    }
+
+    /// The lots `parts` were taken from, each as it is now, with the points taken: what a
+    /// reversal needs to put them back.
+    pub(crate) fn spent_from(&self, parts: &[(u64, i64)]) -> Vec<Spent> {
+        parts
+            .iter()
+            .filter_map(|&(seq, points)| Some(Spent::of(self.lots.get(seq)?, points)))
+            .collect()
     }
 
     pub(crate) fn set_redemption_state(&mut self, id: &EventId, state: RedemptionState) {
@@ -88,15 +98,17 @@ impl Txn<'_> {
                 });
             }
         }
+        let price = price(p, j, r, e)?;
         if let Some(limit) = &r.limit {
             let cal = p.calendar();
             let key = |t: Instant| cal.period_start(limit.per, cal.date(t));
-            let used = m
+            let used: u64 = m
                 .redemptions
                 .values()
-                .filter(|x| x.reward == r.id && x.state.counts() && key(x.at) == key(e.at))
-                .count();
-            if used >= limit.count as usize {
+                .filter(|x| x.reward == r.id && key(x.at) == key(e.at))
+                .map(Redemption::counted)
+                .sum();
+            if used + u64::from(price.units) > u64::from(limit.count) {
                 return Err(Error::LimitReached {
                     event: j.event_name(),
                     reward: r.id.clone(),
@@ -104,49 +116,47 @@ impl Txn<'_> {
             }
         }
         let usage = j.reward_usage.get(&r.id).copied().unwrap_or(0);
-        if r.stock.is_some_and(|s| usage >= s) {
+        let units = u64::from(price.units);
+        if r.stock.is_some_and(|s| usage + units > s) {
             return Err(Error::OutOfStock {
                 event: j.event_name(),
                 reward: r.id.clone(),
             });
         }
-        if m.available < r.cost {
+        let cost = price.points;
+        if m.available < cost {
             return Err(Error::InsufficientPoints {
                 event: j.event_name(),
                 member: m.id.to_string(),
                 available: m.available,
-                needed: r.cost,
+                needed: cost,
             });
         }
-        let parts = m.lots_mut().take_fifo(r.cost);
-        j.reward_usage.to_mut().insert(r.id.clone(), usage + 1);
-        j.points = -r.cost;
+        let parts = m.lots_mut().take_fifo(cost);
+        let lots = m.spent_from(&parts);
+        j.reward_usage.to_mut().insert(r.id.clone(), usage + units);
+        j.points = -cost;
+        j.discount = price.discount;
         m.last_activity = m.last_activity.max(e.at);
         if e.hold {
             m.lots_mut().hold(&parts);
-            j.post(m, now, Acc::Available, Acc::Held, r.cost, Reason::Hold)?;
-            j.explain(m, "hold", Some(r.id.clone()), Decimal::from(-r.cost));
+            j.post(m, now, Acc::Available, Acc::Held, cost, Reason::Hold)?;
+            j.explain(m, "hold", Some(r.id.clone()), Decimal::from(-cost));
             let minutes = Duration::minutes(i64::from(r.hold_minutes));
             m.save_hold(&e.id);
             m.holds.insert(
                 e.id.clone(),
                 Hold {
                     reward: r.id.clone(),
-                    points: r.cost,
+                    points: cost,
                     expires_at: now + minutes,
                     parts,
+                    units: price.units,
                 },
             );
         } else {
-            j.post(
-                m,
-                now,
-                Acc::Available,
-                Acc::Redeemed,
-                r.cost,
-                Reason::Redeem,
-            )?;
-            j.explain(m, "redeem", Some(r.id.clone()), Decimal::from(-r.cost));
+            j.post(m, now, Acc::Available, Acc::Redeemed, cost, Reason::Redeem)?;
+            j.explain(m, "redeem", Some(r.id.clone()), Decimal::from(-cost));
             m.issue_reward(p, j, &r.id, &e.id, now);
         }
         let state = if e.hold {
@@ -161,6 +171,12 @@ impl Txn<'_> {
                 reward: r.id.clone(),
                 at: e.at,
                 state,
+                units: price.units,
+                points: cost,
+                reversed: 0,
+                lots,
+                discount: price.discount,
+                purchase: e.purchase.clone(),
             },
         );
         m.finish(p, j)
@@ -199,6 +215,7 @@ impl Txn<'_> {
             j.explain(m, "redeem", Some(red.reward.clone()), Decimal::ZERO);
             m.issue_reward(p, j, &red.reward, &e.redemption, now);
             m.set_redemption_state(&e.redemption, RedemptionState::Issued);
+            j.discount = red.discount;
         } else {
             m.release_hold(j, &hold, now)?;
             j.points = hold.points;

@@ -118,9 +118,19 @@ impl Txn<'_> {
             Some(e.purchase.to_string()),
             Decimal::from(-reverse),
         );
+        // Points a redemption spent paying for the purchase come back first (docs/semantics.md
+        // §13): they may cover what the refund takes back.
+        let total = |lines: &[Line]| {
+            lines
+                .iter()
+                .try_fold(Decimal::ZERO, |sum, l| sum.checked_add(l.amount))
+                .ok_or_else(|| j.overflow())
+        };
+        let (before, after) = (total(&bought)?, total(&lines)?);
+        let given = m.give_back_share(j, &e.purchase, before - after, before, now)?;
         let shortfall = p.spec().refunds.shortfall;
         m.take_back(j, now, reverse, rec.lot, Reason::Reversal, shortfall)?;
-        j.points = -reverse;
+        j.points = given - reverse;
         let receipt = Receipt::new(channel, &lines);
         let updated = PurchaseRecord {
             receipt,

@@ -18,6 +18,25 @@ static PARALLEL_RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::Atomic
 
 const REWARDS: &[&str] = &["free-drink", "mug", "small", "nope"];
 
+/// The rewards of docs/semantics.md §13, in every variant: points as payment, percent off
+/// coffee, free cookies by quantity with a monthly limit.
+const TILL_REWARDS: &str = r#"
+[[rewards]]
+id = "pay"
+kind = { points_payment = { rate = "0.01", step = 10, max_share = "0.5" } }
+
+[[rewards]]
+id = "coffee-off"
+cost = 40
+kind = { percent_off = { percent = 10, max_amount = "2.00", categories = ["coffee"] } }
+
+[[rewards]]
+id = "cookie"
+cost = 20
+limit = { count = 4, per = "month" }
+kind = { free_item = { sku = "COOKIE" } }
+"#;
+
 /// Program variants: the sample, and variations of every policy.
 fn program(variant: u8) -> Program {
     Program::from_toml(&program_text(variant)).unwrap_or_else(|e| panic!("variant {variant}: {e}"))
@@ -32,7 +51,7 @@ fn program_text(variant: u8) -> String {
     let base = pointbook::samples::BEAN_AND_LEAF.replace(
         "[[rewards]]\nid = \"free-drink\"",
         "[[rewards]]\nid = \"small\"\ncost = 30\nstock = 3\nhold_minutes = 90\n\n[[rewards]]\nid = \"free-drink\"",
-    );
+    ) + TILL_REWARDS;
     match variant {
         0 => base,
         1 => base
@@ -89,6 +108,21 @@ enum Op {
         redemption: usize,
         confirm: bool,
     },
+    /// A redeem of a §13 reward: `kind` 0 pays with points (for a recent purchase when
+    /// `purchase` names one), 1 takes a percent off coffee, 2 asks for cookies.
+    Till {
+        m: u8,
+        kind: u8,
+        points: i64,
+        cents: u32,
+        purchase: Option<usize>,
+        hold: bool,
+    },
+    /// A reversal of a recent redemption, whole or of some points.
+    Reverse {
+        redemption: usize,
+        points: Option<i64>,
+    },
     Adjust {
         m: u8,
         points: i64,
@@ -143,6 +177,10 @@ fn op_of(member: BoxedStrategy<u8>) -> impl Strategy<Value = Op> {
             .prop_map(|(m, reward, hold, then)| Op::Redeem { m, reward, hold, then }),
         3 => (member(), 0usize..3, any::<bool>())
             .prop_map(|(m, redemption, confirm)| Op::Settle { m, redemption, confirm }),
+        3 => (member(), 0u8..3, 1i64..80, 0u32..8_000, proptest::option::of(0usize..4), proptest::bool::weighted(0.2))
+            .prop_map(|(m, kind, points, cents, purchase, hold)| Op::Till { m, kind, points, cents, purchase, hold }),
+        2 => (0usize..4, proptest::option::weighted(0.5, 1i64..300))
+            .prop_map(|(redemption, points)| Op::Reverse { redemption, points }),
         1 => (member(), -300i64..300, any::<bool>())
             .prop_map(|(m, points, allow_negative)| Op::Adjust { m, points, allow_negative }),
         1 => (member(), self::member(), -5i64..200).prop_map(|(m, to, points)| Op::Transfer { m, to, points }),
@@ -179,6 +217,8 @@ fn events(steps: &[Step]) -> Vec<String> {
     let mut clock: i64 = 0;
     let mut purchases: Vec<(u8, String)> = Vec::new();
     let mut redemptions: Vec<(u8, String)> = Vec::new();
+    // Every redemption, for reversals.
+    let mut spent: Vec<(u8, String)> = Vec::new();
     for who in 0..4 {
         out.push(
             serde_json::json!({"type":"enroll","id":format!("start{who}"),"member":format!("m{who}"),
@@ -255,6 +295,7 @@ fn events(steps: &[Step]) -> Vec<String> {
                 if *hold && *reward < 3 {
                     redemptions.push((*who, format!("x{i}")));
                 }
+                spent.push((*who, format!("x{i}")));
                 let redeem = serde_json::json!({"type":"redeem","id":format!("x{i}"),"member":m(who),"at":at,"reward":REWARDS[*reward],"hold":hold});
                 match then {
                     Some((confirm, minutes)) if *hold => {
@@ -279,6 +320,70 @@ fn events(steps: &[Step]) -> Vec<String> {
                     .unwrap_or((*who, "x-none".into()));
                 let kind = if *confirm { "confirm" } else { "cancel" };
                 serde_json::json!({"type":kind,"id":format!("s{i}"),"member":m(&owner),"at":at,"redemption":rid})
+            }
+            Op::Till {
+                m: who,
+                kind,
+                points,
+                cents,
+                purchase,
+                hold,
+            } => {
+                let id = format!("x{i}");
+                spent.push((*who, id.clone()));
+                if *hold {
+                    redemptions.push((*who, id.clone()));
+                }
+                let total = format!("{}.{:02}", cents / 100, cents % 100);
+                let mut e = serde_json::json!({"type":"redeem","id":id,"member":m(who),"at":at,"hold":hold});
+                match kind {
+                    0 => {
+                        e["reward"] = "pay".into();
+                        // Mostly multiples of the step, sometimes not (rejected).
+                        e["points"] = if points % 7 == 0 {
+                            *points
+                        } else {
+                            points * 10
+                        }
+                        .into();
+                        e["order_total"] = total.into();
+                        if let Some(k) = purchase {
+                            let linked = purchases
+                                .iter()
+                                .rev()
+                                .filter(|(owner, _)| owner == who)
+                                .nth(*k)
+                                .map(|(_, pid)| pid.clone());
+                            // Or a purchase yet to come.
+                            e["purchase"] = linked.unwrap_or_else(|| format!("p{}", i + 1)).into();
+                        }
+                    }
+                    1 => {
+                        e["reward"] = "coffee-off".into();
+                        e["lines"] = serde_json::json!([
+                            {"sku":"LATTE","category":"coffee","amount":total},
+                            {"sku":"CROISSANT","category":"pastry","amount":"3.50"}
+                        ]);
+                    }
+                    _ => {
+                        e["reward"] = "cookie".into();
+                        e["quantity"] = (points % 4).into();
+                    }
+                }
+                e
+            }
+            Op::Reverse { redemption, points } => {
+                let (owner, rid) = spent
+                    .len()
+                    .checked_sub(1 + *redemption)
+                    .and_then(|k| spent.get(k))
+                    .cloned()
+                    .unwrap_or((0, "x-none".into()));
+                let mut e = serde_json::json!({"type":"reverse","id":format!("w{i}"),"member":m(&owner),"at":at,"redemption":rid});
+                if let Some(n) = points {
+                    e["points"] = (*n).into();
+                }
+                e
             }
             Op::Adjust {
                 m: who,
@@ -329,6 +434,7 @@ fn run(program: Program, events: &[String]) -> Result<Run, TestCaseError> {
     let mut first: BTreeMap<String, pointbook::Outcome> = BTreeMap::new();
     let mut digests = Vec::new();
     let mut outcomes = Vec::new();
+    let mut redeemed: BTreeMap<String, i64> = BTreeMap::new();
     for json in events {
         let event =
             Event::from_json(json).map_err(|e| TestCaseError::fail(format!("{e}: {json}")))?;
@@ -349,6 +455,25 @@ fn run(program: Program, events: &[String]) -> Result<Run, TestCaseError> {
                     o.postings.iter().all(|p| p.points.get() > 0),
                     "non-positive posting: {json}"
                 );
+                // docs/semantics.md §13: a reversal never creates points: what a member gets
+                // back from `redeemed` never exceeds what it spent there.
+                for p in o.postings.iter().filter(|_| !o.duplicate) {
+                    use pointbook::outcome::Account;
+                    let (who, n) = match (&p.from, &p.to) {
+                        (f, Account::Redeemed) => (f.clone(), p.points.get()),
+                        (Account::Redeemed, t) => (t.clone(), -p.points.get()),
+                        _ => continue,
+                    };
+                    let who = match who {
+                        Account::Available(m) | Account::Held(m) | Account::Pending(m) => m,
+                        other => {
+                            return Err(TestCaseError::fail(format!("redeemed from {other:?}")))
+                        }
+                    };
+                    let net = redeemed.entry(who.to_string()).or_insert(0i64);
+                    *net += n;
+                    prop_assert!(*net >= 0, "{} got back more than it spent: {}", who, json);
+                }
                 if let (Event::Purchase(_), false) = (&event, o.duplicate) {
                     // docs/semantics.md §3.6: the contributions and the rounding add up to the points.
                     let earn: rust_decimal::Decimal = o
@@ -391,6 +516,7 @@ fn run(program: Program, events: &[String]) -> Result<Run, TestCaseError> {
                             postings: Vec::new(),
                             effects: Vec::new(),
                             explanation: Vec::new(),
+                            discount: None,
                             ..kept.cloned().unwrap_or_else(|| original.clone())
                         };
                         prop_assert_eq!(original, compact);
@@ -817,6 +943,7 @@ fn stream_coverage() {
                         "RewardIssued",
                         "TierAtRisk",
                         "PointsForgiven",
+                        "RewardReversed",
                     ] {
                         if o.contains(effect) {
                             *stats.entry(format!("effect {effect}")).or_default() += 1;
@@ -984,14 +1111,16 @@ fn any_event() -> impl Strategy<Value = Event> {
     use pointbook::event::*;
     use pointbook::{EventId, MemberId};
     let head = || (any_text(), any_text(), any_instant());
-    let line = (any_text(), any_text(), any_amount(), any::<u32>()).prop_map(
-        |(sku, category, amount, quantity)| Line {
-            sku,
-            category,
-            amount,
-            quantity,
-        },
-    );
+    let line = || {
+        (any_text(), any_text(), any_amount(), any::<u32>()).prop_map(
+            |(sku, category, amount, quantity)| Line {
+                sku,
+                category,
+                amount,
+                quantity,
+            },
+        )
+    };
     let refund_line = (
         any_text(),
         prop::option::of(any_amount()),
@@ -1025,7 +1154,7 @@ fn any_event() -> impl Strategy<Value = Event> {
         (
             head(),
             prop::option::of(any_text()),
-            proptest::collection::vec(line, 0..4)
+            proptest::collection::vec(line(), 0..4)
         )
             .prop_map(|((id, member, at), channel, lines)| {
                 Event::Purchase(Purchase {
@@ -1048,13 +1177,42 @@ fn any_event() -> impl Strategy<Value = Event> {
                 purchase: EventId::new(purchase),
                 lines,
             })),
-        (head(), any_text(), any::<bool>()).prop_map(|((id, member, at), reward, hold)| {
-            Event::Redeem(Redeem {
+        (
+            (head(), any_text(), any::<bool>()),
+            (
+                any::<Option<i64>>(),
+                prop::option::of(any_amount()),
+                proptest::collection::vec(line(), 0..3),
+                any::<Option<u32>>(),
+                prop::option::of(any_text()),
+            )
+        )
+            .prop_map(
+                |(
+                    ((id, member, at), reward, hold),
+                    (points, order_total, lines, quantity, purchase),
+                )| {
+                    Event::Redeem(Redeem {
+                        id: EventId::new(id),
+                        member: MemberId::new(member),
+                        at,
+                        reward,
+                        hold,
+                        points,
+                        order_total,
+                        lines,
+                        quantity,
+                        purchase: purchase.map(EventId::new),
+                    })
+                }
+            ),
+        (head(), any_text(), any::<Option<i64>>()).prop_map(|((id, member, at), r, points)| {
+            Event::Reverse(Reverse {
                 id: EventId::new(id),
                 member: MemberId::new(member),
                 at,
-                reward,
-                hold,
+                redemption: EventId::new(r),
+                points,
             })
         }),
         (head(), any_text(), any::<bool>()).prop_map(|((id, member, at), r, confirm)| {

@@ -28,6 +28,7 @@ import pyarrow as _pa
 
 from . import _native
 from ._errors import (
+    ExceedsOrder,
     HoldNotActive,
     IdConflict,
     InconsistentState,
@@ -47,6 +48,7 @@ from ._errors import (
     ProgramMismatch,
     NotAStore,
     RefundExceedsPurchase,
+    ReversalExceeds,
     StoreDamaged,
     StoreError,
     StoreFull,
@@ -63,11 +65,11 @@ __version__: str = _native.__version__
 
 __all__ = [
     "Analysis", "Balance", "Book", "Comparison", "EVENT_SCHEMA", "Outcome", "PointbookError",
-    "Program", "ReplayResult", "analyze", "compare", "generate", "replay", "to_pandas", "HoldNotActive", "IdConflict", "InconsistentState", "InsufficientPoints",
+    "Program", "ReplayResult", "analyze", "compare", "generate", "replay", "to_pandas", "ExceedsOrder", "HoldNotActive", "IdConflict", "InconsistentState", "InsufficientPoints",
     "InternalError",
     "InvalidEvent", "InvalidOptions", "InvalidProgram", "InvalidSnapshot", "LateEvent", "LimitReached",
     "MemberClosed", "MemberExists", "OutOfStock", "Overflow", "ProgramMismatch",
-    "RefundExceedsPurchase", "TierTooLow", "TransfersDisabled", "UnknownMember",
+    "RefundExceedsPurchase", "ReversalExceeds", "TierTooLow", "TransfersDisabled", "UnknownMember",
     "UnknownPurchase", "UnknownRedemption", "UnknownReward", "Store", "StoreBatch",
     "StoreError", "StoreLocked", "NotAStore", "StoreFull", "StoreDamaged",
 ]
@@ -101,6 +103,8 @@ EVENT_SCHEMA: _pa.Schema = _pa.schema(
         ("to", _pa.string()),
         ("birthday", _pa.date32()),
         ("referred_by", _pa.string()),
+        ("order_total", _pa.string()),
+        ("quantity", _pa.int64()),
     ]
 )
 """The event table schema: one column per wire field, nulls where a field does not apply.
@@ -253,6 +257,9 @@ class Outcome:
     postings: List[Dict[str, Any]] = field(repr=False)
     effects: List[Dict[str, Any]]
     explanation: List[Dict[str, Any]] = field(repr=False)
+    discount: Optional[_decimal.Decimal]
+    """Money a redemption takes off the order, where its reward's kind has one
+    (docs/semantics.md §13)."""
     _raw: Dict[str, Any] = field(repr=False, compare=False)
 
     @classmethod
@@ -261,7 +268,9 @@ class Outcome:
         return cls(
             event=raw["event"], type=raw["type"], at=_instant(raw["at"]),
             duplicate=raw["duplicate"], points=raw["points"], postings=raw["postings"],
-            effects=raw["effects"], explanation=explanation, _raw=raw,
+            effects=raw["effects"], explanation=explanation,
+            discount=None if raw.get("discount") is None else _decimal.Decimal(raw["discount"]),
+            _raw=raw,
         )
 
     def to_dict(self) -> Dict[str, Any]:
@@ -485,7 +494,8 @@ class ReplayResult:
     """One row per member: member, tier, available, pending, held, debt, open_lots."""
     outcomes: _pa.Table
     """One row per event: index, event, type, member, at, duplicate, rejected, error_code,
-    error_message, points."""
+    error_message, points, and discount (the money a redemption takes off the order, as the
+    decimal string of the wire; null where there is none)."""
     postings: _pa.Table
     """One row per posting: event, at, from_account, from_member, to_account, to_member,
     points, reason."""

@@ -126,6 +126,18 @@ class HoldNotActive(PointbookError):
     default_code = "hold_not_active"
 
 
+class ExceedsOrder(PointbookError):
+    """A points payment would pay more of the order than the reward allows."""
+
+    default_code = "exceeds_order"
+
+
+class ReversalExceeds(PointbookError):
+    """A reversal asks for more of a redemption than is left to give back."""
+
+    default_code = "reversal_exceeds"
+
+
 class InvalidSnapshot(PointbookError, ValueError):
     """The snapshot bytes are not a valid Pointbook snapshot."""
 
@@ -193,7 +205,7 @@ BY_CODE: Dict[str, Type[PointbookError]] = {
         InvalidProgram, InvalidEvent, UnknownMember, MemberExists, MemberClosed, LateEvent,
         IdConflict, TransfersDisabled, UnknownPurchase, RefundExceedsPurchase,
         InsufficientPoints, Overflow, UnknownReward, TierTooLow, LimitReached, OutOfStock,
-        UnknownRedemption, HoldNotActive, InvalidSnapshot, ProgramMismatch, InconsistentState,
+        UnknownRedemption, HoldNotActive, ExceedsOrder, ReversalExceeds, InvalidSnapshot, ProgramMismatch, InconsistentState,
         InvalidOptions, InternalError, StoreError, StoreLocked, NotAStore, StoreFull,
         StoreDamaged,
     )

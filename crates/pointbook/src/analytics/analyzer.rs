@@ -254,6 +254,8 @@ impl Analyzer {
                 member_issued = n;
             }
             (_, Account::Redeemed) => flows.redeemed = n,
+            // A reversal gives spent points back: redeemed is net of it.
+            (Account::Redeemed, _) => flows.redeemed = -n,
             (_, Account::Expired) => flows.expired = n,
             (_, Account::Forfeited) => flows.forfeited = n,
             _ => {}

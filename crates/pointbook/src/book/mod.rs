@@ -200,6 +200,7 @@ impl Book {
                 postings: Vec::new(),
                 effects: Vec::new(),
                 explanation: Vec::new(),
+                discount: None,
             },
         };
         outcome.duplicate = true;
@@ -508,6 +509,7 @@ fn outcome_of(event: &EventId, kind: &'static str, at: Instant, j: Journal) -> O
         postings: j.postings,
         effects: j.effects,
         explanation: j.explanation,
+        discount: j.discount,
     }
 }
 

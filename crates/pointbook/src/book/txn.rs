@@ -140,6 +140,7 @@ impl<'a> Txn<'a> {
             Event::Transfer(e) => self.transfer(e),
             Event::Advance(e) => self.advance(e.at, book_clock),
             Event::Forget(e) => self.forget(e),
+            Event::Reverse(e) => self.reverse(e),
         }
     }
 

@@ -91,7 +91,7 @@ impl Book {
                 return Err(format!("member {id}: lots out of FIFO order"));
             }
             for r in m.redemptions.values().filter(|r| r.state.counts()) {
-                *usage.entry(r.reward.clone()).or_default() += 1;
+                *usage.entry(r.reward.clone()).or_default() += r.counted();
             }
         }
         if sum != 0 {
@@ -197,6 +197,28 @@ impl Book {
                 instant(&at("redemption"), r.at)?;
                 if !rewards.iter().any(|x| x.id == r.reward) {
                     return Err(at(&format!("redemption {rid} of no reward of the program")));
+                }
+                let spent: i128 = r.lots.iter().map(|s| i128::from(s.points())).sum();
+                for s in &r.lots {
+                    let lot = s.lot(s.points());
+                    instant(&at("spent lot earned"), lot.earned_at)?;
+                    later(&at("spent lot maturity"), lot.matures_at)?;
+                    if let Some(e) = lot.expires_at {
+                        later(&at("spent lot expiry"), e)?;
+                    }
+                    if s.points() <= 0 || s.points() > lot.points || lot.seq >= m.next_lot {
+                        return Err(at(&format!(
+                            "redemption {rid}: a lot it spent is not one it could have"
+                        )));
+                    }
+                }
+                if r.units == 0
+                    || r.points < 0
+                    || r.reversed < 0
+                    || r.reversed > r.points
+                    || (!r.lots.is_empty() && spent != i128::from(r.points))
+                {
+                    return Err(at(&format!("redemption {rid}: its points do not add up")));
                 }
                 let held = r.state == RedemptionState::Held;
                 match m.holds.get(rid) {

@@ -96,6 +96,35 @@ fn write_event(e: &Event, out: &mut Vec<u8>, decimals: Decimals) {
             w.str_field("reward", &x.reward);
             w.key("hold");
             w.raw(if x.hold { b"true" } else { b"false" });
+            if let Some(n) = x.points {
+                w.key("points");
+                w.int(n);
+            }
+            if let Some(t) = &x.order_total {
+                w.key("order_total");
+                w.decimal(t);
+            }
+            if !x.lines.is_empty() {
+                w.key("lines");
+                w.list(&x.lines, Writer::line);
+            }
+            if let Some(q) = x.quantity {
+                w.key("quantity");
+                w.int(i64::from(q));
+            }
+            if let Some(p) = &x.purchase {
+                w.str_field("purchase", p.as_str());
+            }
+        }
+        Event::Reverse(x) => {
+            w.str_field("id", x.id.as_str());
+            w.str_field("member", x.member.as_str());
+            w.instant_field("at", &x.at);
+            w.str_field("redemption", x.redemption.as_str());
+            if let Some(n) = x.points {
+                w.key("points");
+                w.int(n);
+            }
         }
         Event::Confirm(x) | Event::Cancel(x) => {
             w.str_field("id", x.id.as_str());

@@ -12,8 +12,8 @@
 //! fingerprint of this one differs from the one kept.
 
 use super::{
-    Adjust, Advance, Enroll, Event, Forget, Line, Purchase, Redeem, Refund, RefundLine, Settle,
-    Transfer,
+    Adjust, Advance, Enroll, Event, Forget, Line, Purchase, Redeem, Refund, RefundLine, Reverse,
+    Settle, Transfer,
 };
 use crate::instant::Instant;
 use chrono::{Datelike, NaiveDate};
@@ -53,6 +53,7 @@ impl Event {
             Event::Transfer(_) => 8,
             Event::Advance(_) => 9,
             Event::Forget(_) => 10,
+            Event::Reverse(_) => 11,
         });
         match self {
             Event::Enroll(Enroll {
@@ -81,19 +82,7 @@ impl Event {
             }) => {
                 w.head(id.as_str(), Some(member.as_str()), at);
                 w.option(channel.as_ref(), |w, c| w.text(c));
-                w.count(lines.len());
-                for Line {
-                    sku,
-                    category,
-                    amount,
-                    quantity,
-                } in lines
-                {
-                    w.text(sku);
-                    w.text(category);
-                    w.decimal(amount);
-                    w.bytes(&quantity.to_le_bytes());
-                }
+                w.lines(lines);
             }
             Event::Refund(Refund {
                 id,
@@ -122,10 +111,38 @@ impl Event {
                 at,
                 reward,
                 hold,
+                points,
+                order_total,
+                lines,
+                quantity,
+                purchase,
             }) => {
                 w.head(id.as_str(), Some(member.as_str()), at);
                 w.text(reward);
                 w.byte(u8::from(*hold));
+                // The fields of docs/semantics.md §13 follow only when present, each after a
+                // tag of its own: a redeem without them has the identity it always had, so
+                // its resends from before them are still known.
+                if let Some(n) = points {
+                    w.byte(1);
+                    w.bytes(&n.to_le_bytes());
+                }
+                if let Some(t) = order_total {
+                    w.byte(2);
+                    w.decimal(t);
+                }
+                if !lines.is_empty() {
+                    w.byte(3);
+                    w.lines(lines);
+                }
+                if let Some(q) = quantity {
+                    w.byte(4);
+                    w.bytes(&q.to_le_bytes());
+                }
+                if let Some(p) = purchase {
+                    w.byte(5);
+                    w.text(p.as_str());
+                }
             }
             Event::Confirm(settle) | Event::Cancel(settle) => {
                 let Settle {
@@ -160,6 +177,17 @@ impl Event {
                 w.head(id.as_str(), Some(member.as_str()), at);
                 w.text(to.as_str());
                 w.bytes(&points.to_le_bytes());
+            }
+            Event::Reverse(Reverse {
+                id,
+                member,
+                at,
+                redemption,
+                points,
+            }) => {
+                w.head(id.as_str(), Some(member.as_str()), at);
+                w.text(redemption.as_str());
+                w.option(points.as_ref(), |w, n| w.bytes(&n.to_le_bytes()));
             }
             Event::Advance(Advance { id, at }) => w.head(id.as_str(), None, at),
             Event::Forget(Forget { id, member, at }) => {
@@ -196,6 +224,23 @@ impl<S: Sink> Identity<'_, S> {
         self.text(id);
         self.option(member, |w, m| w.text(m));
         self.instant(at);
+    }
+
+    /// Basket lines: their number, then each line's fields.
+    fn lines(&mut self, lines: &[Line]) {
+        self.count(lines.len());
+        for Line {
+            sku,
+            category,
+            amount,
+            quantity,
+        } in lines
+        {
+            self.text(sku);
+            self.text(category);
+            self.decimal(amount);
+            self.bytes(&quantity.to_le_bytes());
+        }
     }
 
     fn instant(&mut self, t: &Instant) {

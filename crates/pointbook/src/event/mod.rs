@@ -42,6 +42,8 @@ pub enum Event {
     Confirm(Settle),
     /// A held redemption is cancelled.
     Cancel(Settle),
+    /// An issued redemption is given back, in whole or in part.
+    Reverse(Reverse),
     /// An operator adjusts a member's points.
     Adjust(Adjust),
     /// A member transfers points to another.
@@ -164,6 +166,44 @@ pub struct Redeem {
     /// Reserve only (two-phase); default false.
     #[serde(default)]
     pub hold: bool,
+    /// Points to pay with (a points payment only): a positive multiple of its step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<i64>,
+    /// The order's total, for a points payment's share and a percent off.
+    #[serde(
+        default,
+        with = "opt_decimal_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub order_total: Option<Decimal>,
+    /// The order's lines, for a percent off of some categories or SKUs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<Line>,
+    /// Free items wanted (a free item only); default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<u32>,
+    /// The purchase the redemption pays for, which may arrive later: its refund gives back a
+    /// share of the points.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purchase: Option<EventId>,
+}
+
+/// A reversal of an issued redemption: its points go back to the lots they came from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reverse {
+    /// Event id.
+    pub id: EventId,
+    /// Member.
+    pub member: MemberId,
+    /// Instant.
+    #[serde(with = "crate::instant::rfc3339")]
+    pub at: Instant,
+    /// The redeem event's id.
+    pub redemption: EventId,
+    /// Points to give back; all that is left of the redemption when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<i64>,
 }
 
 /// Confirmation or cancellation of a held redemption.
@@ -245,7 +285,7 @@ pub struct Forget {
 /// The wire names of the event types, in [`Event`]'s order.
 pub(crate) const KINDS: &[&str] = &[
     "enroll", "purchase", "refund", "redeem", "confirm", "cancel", "adjust", "transfer", "advance",
-    "forget",
+    "forget", "reverse",
 ];
 
 impl<'de> Deserialize<'de> for Event {
@@ -320,6 +360,7 @@ fn event_of<'de, D: serde::Deserializer<'de>>(
         "transfer" => Event::Transfer(Transfer::deserialize(d)?),
         "advance" => Event::Advance(Advance::deserialize(d)?),
         "forget" => Event::Forget(Forget::deserialize(d)?),
+        "reverse" => Event::Reverse(Reverse::deserialize(d)?),
         other => return Err(serde::de::Error::unknown_variant(other, KINDS)),
     })
 }
@@ -426,6 +467,7 @@ impl Event {
             Event::Transfer(e) => &e.id,
             Event::Advance(e) => &e.id,
             Event::Forget(e) => &e.id,
+            Event::Reverse(e) => &e.id,
         }
     }
 
@@ -441,6 +483,7 @@ impl Event {
             Event::Transfer(e) => e.at,
             Event::Advance(e) => e.at,
             Event::Forget(e) => e.at,
+            Event::Reverse(e) => e.at,
         }
     }
 
@@ -456,6 +499,7 @@ impl Event {
             Event::Transfer(e) => Some(&e.member),
             Event::Advance(_) => None,
             Event::Forget(e) => Some(&e.member),
+            Event::Reverse(e) => Some(&e.member),
         }
     }
 
@@ -472,6 +516,7 @@ impl Event {
             Event::Transfer(_) => "transfer",
             Event::Advance(_) => "advance",
             Event::Forget(_) => "forget",
+            Event::Reverse(_) => "reverse",
         }
     }
 }

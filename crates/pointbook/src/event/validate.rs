@@ -29,6 +29,27 @@ pub(crate) fn validate_event(p: &Program, e: &Event) -> Result<()> {
                 }
             }
         }
+        Event::Redeem(x) => {
+            if x.points.is_some_and(|n| n <= 0) {
+                return Err(bad("`points` of a redeem must be positive".into()));
+            }
+            if x.quantity == Some(0) {
+                return Err(bad("`quantity` must be at least 1".into()));
+            }
+            if let Some(t) = x.order_total {
+                money::check_amount(t, &p.spec().currency, p.minor_units())
+                    .map_err(|m| bad(format!("order_total: {m}")))?;
+            }
+            for (i, l) in x.lines.iter().enumerate() {
+                check_line_amount(p, &x.id, i + 1, l.amount)?;
+                if l.quantity == 0 {
+                    return Err(bad(format!("line {}: quantity must be at least 1", i + 1)));
+                }
+            }
+        }
+        Event::Reverse(x) if x.points.is_some_and(|n| n <= 0) => {
+            return Err(bad("`points` of a reversal must be positive".into()))
+        }
         Event::Adjust(x) if x.points == 0 => return Err(bad("an adjustment of 0 points".into())),
         Event::Transfer(x) if x.points <= 0 => {
             return Err(bad(format!("cannot transfer {} points", x.points)))

@@ -7,6 +7,7 @@ use super::lots::Lots;
 use super::{FifoKey, Lot, SMALL};
 use crate::ids::EventId;
 use crate::instant::Instant;
+use crate::reward::Spent;
 
 /// The spare room kept for `len` lots: none for the handful most members hold for the life of
 /// the book; an eighth for a busy member, so that a lot is added or dropped without copying
@@ -150,6 +151,21 @@ impl<'a> LotsMut<'a> {
         let matured = l.matured;
         self.emptied(i);
         Some((n, matured))
+    }
+
+    /// Puts `points` spent from a lot back (a reversal): into the lot while it is open, else
+    /// as the lot again, matured, with its own place in FIFO order, expiry and source.
+    pub fn put_back(&mut self, spent: &Spent, points: i64) {
+        let lot = spent.lot(points);
+        if let Some(i) = self.lots.find(lot.seq) {
+            self.save(i);
+            if let Some(l) = self.lots.lots.get_mut(i) {
+                l.remaining += points;
+            }
+            self.lots.placed(i);
+            return;
+        }
+        self.insert(lot);
     }
 
     /// Reserves the parts of a hold in the lots they were taken from.

@@ -296,6 +296,7 @@ impl Shard {
                         postings: Vec::new(),
                         effects: Vec::new(),
                         explanation: Vec::new(),
+                        discount: None,
                         event: o.event.clone(),
                         kind: o.kind.clone(),
                         at: o.at,

@@ -334,7 +334,9 @@ pub struct LevelSpec {
 pub struct RewardSpec {
     /// Unique id.
     pub id: String,
-    /// Points cost.
+    /// Points cost (of one item, for a free item); none for a points payment, whose redeem
+    /// names the points.
+    #[serde(default)]
     pub cost: i64,
     /// Cash part paid at the till, if any.
     #[serde(
@@ -387,11 +389,58 @@ pub enum RewardKind {
         #[serde(with = "money::decimal_string")]
         amount: Decimal,
     },
-    /// A free item.
+    /// A free item; a redeem may ask for several (`quantity`), each costing `cost`.
     FreeItem {
         /// Its SKU.
         sku: String,
     },
+    /// Points as payment: the redeem names the points; the discount is `points × rate`, at most
+    /// `max_share` of the order.
+    PointsPayment {
+        /// Money per point, with no more decimals than the currency.
+        #[serde(with = "money::decimal_string")]
+        rate: Decimal,
+        /// Points are spent in multiples of this.
+        #[serde(default = "one_point")]
+        step: i64,
+        /// The largest share of the order's total the points may pay (0 to 1).
+        #[serde(default = "whole_share", with = "lenient_decimal")]
+        max_share: Decimal,
+    },
+    /// A percentage off the order, or off its lines of some categories or SKUs.
+    PercentOff {
+        /// The percentage.
+        #[serde(with = "lenient_decimal")]
+        percent: Decimal,
+        /// The largest discount.
+        #[serde(
+            default,
+            with = "opt_decimal_string",
+            skip_serializing_if = "Option::is_none"
+        )]
+        max_amount: Option<Decimal>,
+        /// Lines of these categories are eligible (or of `skus`); none listed: the whole order.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        categories: Vec<String>,
+        /// Lines of these SKUs are eligible (or of `categories`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        skus: Vec<String>,
+    },
+}
+
+fn one_point() -> i64 {
+    1
+}
+
+fn whole_share() -> Decimal {
+    Decimal::ONE
+}
+
+impl RewardKind {
+    /// Whether the kind's redeem names its points (a points payment) rather than paying a cost.
+    pub fn names_points(&self) -> bool {
+        matches!(self, RewardKind::PointsPayment { .. })
+    }
 }
 
 /// Transfers between members.

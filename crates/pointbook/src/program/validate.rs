@@ -244,7 +244,16 @@ pub(crate) fn validate(spec: &ProgramSpec) -> Result<()> {
                 format!("duplicate reward \"{}\"", r.id),
             ));
         }
-        check_points(&format!("{p}.cost"), r.cost, false)?;
+        if r.kind.names_points() {
+            if r.cost != 0 {
+                return Err(invalid(
+                    format!("{p}.cost"),
+                    "a points payment has no fixed cost: its redeem names the points",
+                ));
+            }
+        } else {
+            check_points(&format!("{p}.cost"), r.cost, false)?;
+        }
         if let Some(c) = r.cash {
             check_money(&format!("{p}.cash"), c, spec)?;
         }
@@ -264,9 +273,7 @@ pub(crate) fn validate(spec: &ProgramSpec) -> Result<()> {
                 ));
             }
         }
-        if let RewardKind::AmountOff { amount } = &r.kind {
-            check_money(&format!("{p}.kind.amount_off.amount"), *amount, spec)?;
-        }
+        check_reward_kind(&format!("{p}.kind"), &r.kind, spec)?;
         if r.hold_minutes == 0 || r.hold_minutes > 60 * 24 * 30 {
             return Err(invalid(format!("{p}.hold_minutes"), "must be 1..=43200"));
         }
@@ -276,6 +283,54 @@ pub(crate) fn validate(spec: &ProgramSpec) -> Result<()> {
             "voucher_secret",
             "required when the program has rewards (voucher codes are derived from it)",
         ));
+    }
+    Ok(())
+}
+
+/// The parameters of a reward's kind.
+fn check_reward_kind(p: &str, kind: &RewardKind, spec: &ProgramSpec) -> Result<()> {
+    match kind {
+        RewardKind::Voucher | RewardKind::FreeItem { .. } => {}
+        RewardKind::AmountOff { amount } => {
+            check_money(&format!("{p}.amount_off.amount"), *amount, spec)?
+        }
+        RewardKind::PointsPayment {
+            rate,
+            step,
+            max_share,
+        } => {
+            let p = format!("{p}.points_payment");
+            check_money(&format!("{p}.rate"), *rate, spec)?;
+            if rate.is_zero() {
+                return Err(invalid(
+                    format!("{p}.rate"),
+                    "a point must be worth something",
+                ));
+            }
+            check_points(&format!("{p}.step"), *step, false)?;
+            if *max_share <= Decimal::ZERO || *max_share > Decimal::ONE {
+                return Err(invalid(
+                    format!("{p}.max_share"),
+                    format!("{max_share} is outside (0, 1]: a share of the order's total"),
+                ));
+            }
+        }
+        RewardKind::PercentOff {
+            percent,
+            max_amount,
+            ..
+        } => {
+            let p = format!("{p}.percent_off");
+            if *percent <= Decimal::ZERO || *percent > Decimal::ONE_HUNDRED {
+                return Err(invalid(
+                    format!("{p}.percent"),
+                    format!("{percent} is outside (0, 100] percent"),
+                ));
+            }
+            if let Some(m) = max_amount {
+                check_money(&format!("{p}.max_amount"), *m, spec)?;
+            }
+        }
     }
     Ok(())
 }
