@@ -11,7 +11,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pointbook::event::Purchase;
+use pointbook::event::Quote;
 use pointbook::feed::{lines, Rejection};
 use pointbook::{Book, Event, MemberId, Program};
 use pointbook_c as c;
@@ -184,7 +184,7 @@ impl Pair {
             )
         };
         answered(said(status, err, true), blob, out, |text| {
-            Purchase::from_json(text).and_then(|p| self.core.quote(&p))
+            Quote::from_json(text).and_then(|q| self.core.quote_order(&q))
         });
     }
 

@@ -1,12 +1,15 @@
 //! A stream of events, one JSON per line, any bytes: each applied or rejected in turn, and the
-//! book keeps every invariant of docs/semantics.md §10 after every step.
+//! book keeps every invariant of docs/semantics.md §10 after every step. The program is Bean &
+//! Leaf with the rewards of §13 beside its own: a points payment, a percent off coffee and free
+//! cookies by quantity.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use pointbook::{Book, Program};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(program) = Program::from_toml(pointbook::samples::BEAN_AND_LEAF) else {
+    let text = format!("{}{TILL_REWARDS}", pointbook::samples::BEAN_AND_LEAF);
+    let Ok(program) = Program::from_toml(&text) else {
         return;
     };
     let mut book = Book::new(program);
@@ -19,3 +22,21 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = book.balances();
 });
+
+const TILL_REWARDS: &str = r#"
+[[rewards]]
+id = "pay"
+kind = { points_payment = { rate = "0.01", step = 10, max_share = "0.5" } }
+
+[[rewards]]
+id = "coffee-off"
+cost = 40
+kind = { percent_off = { percent = 10, max_amount = "2.00", categories = ["coffee"] } }
+
+[[rewards]]
+id = "cookie"
+cost = 20
+stock = 6
+limit = { count = 4, per = "month" }
+kind = { free_item = { sku = "COOKIE" } }
+"#;

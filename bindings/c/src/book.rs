@@ -7,7 +7,7 @@ use crate::boundary::{c_text, check_out, give_string, text, to_json};
 use crate::error::{fail, ffi_guard, pb_error, pb_status, Failure, Outcome};
 use crate::program::{pb_program, program_ref};
 use crate::store::store_failure;
-use pointbook::event::Purchase;
+use pointbook::event::Quote;
 use pointbook::{Book, Event, MemberId, Outcome as Applied};
 use pointbook_store::Store;
 use std::ffi::c_char;
@@ -147,8 +147,10 @@ pub unsafe extern "C" fn pb_book_quote(
         let book = book_ref(book)?;
         // SAFETY: forwarded from the caller.
         let json = unsafe { text(purchase_json, len, "purchase_json") }?;
-        let purchase = Purchase::from_json(json)?;
-        let outcome = recover(book.book.read(), book)?.book().quote(&purchase)?;
+        let quote = Quote::from_json(json)?;
+        let outcome = recover(book.book.read(), book)?
+            .book()
+            .quote_order(&quote)?;
         give_string(outcome_json, to_json(&outcome)?)
     })
 }

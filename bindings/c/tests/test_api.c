@@ -371,6 +371,9 @@ static void till(void) {
   pb_book *book = new_book(program);
   pb_error *err = NULL;
   char *out = NULL, *before, *after;
+  const char *paid_quote = "{\"id\":\"q1\",\"member\":\"m1\",\"at\":\"2026-01-07T12:00:00Z\","
+                           "\"lines\":[{\"sku\":\"BEANS\",\"category\":\"coffee\",\"amount\":\"12.40\"}],"
+                           "\"pay\":{\"reward\":\"pay\",\"points\":500}}";
   const char *too_much = "{\"type\":\"redeem\",\"id\":\"x0\",\"member\":\"m1\",\"at\":\"2026-01-04T12:00:00Z\","
                          "\"reward\":\"pay\",\"points\":630,\"order_total\":\"12.40\"}";
   CHECK(apply(book, "{\"type\":\"enroll\",\"id\":\"e1\",\"member\":\"m1\",\"at\":\"2026-01-01T10:00:00Z\"}", NULL) == PB_OK);
@@ -409,6 +412,12 @@ static void till(void) {
   CHECK(apply(book, "{\"type\":\"reverse\",\"id\":\"v2\",\"member\":\"m1\",\"at\":\"2026-01-06T12:00:00Z\",\"redemption\":\"x1\",\"points\":1}", NULL) == PB_REVERSAL_EXCEEDS);
   CHECK(pb_book_balance(book, "m1", &out, NULL) == PB_OK);
   CHECK(contains(out, "\"available\":1007,"));
+  pb_string_free(out);
+  out = NULL;
+  /* A quote paid with 500 points: 5.00 off 12.40, the 7.40 left earns 7. */
+  CHECK(pb_book_quote(book, paid_quote, strlen(paid_quote), &out, NULL) == PB_OK);
+  CHECK(contains(out, "\"points\":-493,"));
+  CHECK(contains(out, "\"discount\":\"5.00\""));
   pb_string_free(out);
   pb_book_free(book);
   pb_program_free(program);

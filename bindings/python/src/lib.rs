@@ -11,7 +11,7 @@ mod tables;
 
 use objects::to_object;
 use pointbook::analytics::{self, Analysis, Analyzer, Options};
-use pointbook::event::Purchase;
+use pointbook::event::Quote;
 use pointbook::{Book, Event, MemberId, Program};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -158,8 +158,10 @@ impl PyBook {
     /// Quotes a purchase (JSON, `type` optional); returns the outcome.
     fn quote<'py>(&self, py: Python<'py>, purchase: &str) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
-            let purchase = Purchase::from_json(purchase).map_err(|e| to_py(&e))?;
-            let outcome = lock(&self.book).quote(&purchase).map_err(|e| to_py(&e))?;
+            let quote = Quote::from_json(purchase).map_err(|e| to_py(&e))?;
+            let outcome = lock(&self.book)
+                .quote_order(&quote)
+                .map_err(|e| to_py(&e))?;
             to_object(py, &outcome)
         })
     }

@@ -107,3 +107,16 @@ def test_replay_reads_and_writes_the_new_fields(root: Path) -> None:
                   "redemption": "x1", "order_total": "1.00"}])
     bad = pointbook.replay(program, odd).outcomes.to_pylist()[0]
     assert bad["error_code"] == "invalid_event" and "order_total" in bad["error_message"]
+
+
+def test_a_quote_paid_with_points(till: pointbook.Book) -> None:
+    # 500 points pay 5.00 of 12.40; the 7.40 left earns 7: -493 points, nothing changed.
+    digest = till.digest()
+    outcome = till.quote({"id": "q1", "member": "m1", "at": "2026-01-04T12:00:00Z",
+                          "lines": [{"sku": "BEANS", "category": "coffee", "amount": "12.40"}],
+                          "pay": {"reward": "pay", "points": 500}})
+    assert (outcome.points, outcome.discount) == (-493, Decimal("5.00"))
+    assert till.digest() == digest
+    with pytest.raises(pointbook.InvalidEvent):
+        till.quote({"id": "q1", "member": "m1", "at": "2026-01-04T12:00:00Z",
+                    "lines": [{"sku": "BEANS", "amount": "12.40"}], "pay": {"reward": "pay", "pts": 1}})

@@ -8,7 +8,7 @@ mod report;
 
 use clap::{Args, Parser, Subcommand};
 use pointbook::analytics::{self, Analysis, Analyzer, Options};
-use pointbook::event::Purchase;
+use pointbook::event::Quote;
 use pointbook::feed::{Line, Lines, Rejection};
 use pointbook::{Book, Event, Outcome, Program};
 use std::io::{BufRead, BufWriter, IsTerminal, Read, Write};
@@ -638,6 +638,6 @@ fn quote(book: &Book, arg: &str) -> CliResult<Outcome> {
         Some(path) => std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?,
         None => arg.to_owned(),
     };
-    let purchase = Purchase::from_json(&text).map_err(|e| format!("--purchase: {e}"))?;
-    book.quote(&purchase).map_err(|e| e.to_string())
+    let quote = Quote::from_json(&text).map_err(|e| format!("--purchase: {e}"))?;
+    book.quote_order(&quote).map_err(|e| e.to_string())
 }

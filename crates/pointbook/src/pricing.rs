@@ -1,8 +1,10 @@
 //! What a redemption costs and takes off the order (docs/semantics.md §7, §13): a fixed cost,
 //! a cost per free item or the points a points payment names; and the discount of its kind.
 
+use crate::book::txn::Txn;
 use crate::error::{Error, Result};
-use crate::event::{Line, Redeem};
+use crate::event::{validate_event, Event, Line, Pay, Purchase, Redeem};
+use crate::ids::EventId;
 use crate::ledger::Journal;
 use crate::program::{Program, RewardKind, RewardSpec};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -149,5 +151,173 @@ pub(crate) fn kind_name(kind: &RewardKind) -> &'static str {
         RewardKind::FreeItem { .. } => "free_item",
         RewardKind::PointsPayment { .. } => "points_payment",
         RewardKind::PercentOff { .. } => "percent_off",
+    }
+}
+
+/// Whether a line is one a reward's discount applies to: any line, or for a percent off of
+/// some categories or SKUs, those.
+fn applies_to(kind: &RewardKind, l: &Line) -> bool {
+    match kind {
+        RewardKind::PercentOff {
+            categories, skus, ..
+        } if !categories.is_empty() || !skus.is_empty() => {
+            categories.contains(&l.category) || skus.contains(&l.sku)
+        }
+        _ => true,
+    }
+}
+
+/// `lines` with `discount` taken off the lines it applies to, in proportion to their amounts:
+/// each line's share is rounded down to the minor unit, and the units left over are taken
+/// from those lines in order, one each, while they have any left.
+pub(crate) fn take_off(
+    lines: &[Line],
+    kind: &RewardKind,
+    discount: Decimal,
+    minor: u32,
+) -> Option<Vec<Line>> {
+    let base = lines
+        .iter()
+        .filter(|l| applies_to(kind, l))
+        .try_fold(Decimal::ZERO, |sum, l| sum.checked_add(l.amount))?;
+    let mut out = lines.to_vec();
+    if base.is_zero() {
+        return Some(out);
+    }
+    let discount = discount.min(base);
+    let mut left = discount;
+    for l in out.iter_mut().filter(|l| applies_to(kind, l)) {
+        let share = l
+            .amount
+            .checked_mul(discount)?
+            .checked_div(base)?
+            .round_dp_with_strategy(minor, RoundingStrategy::ToZero);
+        l.amount -= share;
+        left -= share;
+    }
+    let unit = Decimal::new(1, minor);
+    for l in out.iter_mut().filter(|l| applies_to(kind, l)) {
+        if left <= Decimal::ZERO {
+            break;
+        }
+        if l.amount >= unit {
+            l.amount -= unit;
+            left -= unit;
+        }
+    }
+    Some(out)
+}
+
+impl Txn<'_> {
+    /// What `purchase` would do paid in part with `pay` (a quote: nothing is committed): the
+    /// redemption first, its discount taken off the lines it applies to ([`take_off`]), then
+    /// the purchase of what is left to pay. The outcome is the purchase's, with the
+    /// redemption's points, postings and explanation before its own, and its discount.
+    pub fn quote_paid(&mut self, purchase: &Purchase, pay: &Pay) -> Result<()> {
+        let p = self.p;
+        let Some(r) = p.reward(&pay.reward) else {
+            return Err(Error::UnknownReward {
+                event: self.j.event_name(),
+                reward: pay.reward.clone(),
+            });
+        };
+        let total = purchase
+            .lines
+            .iter()
+            .try_fold(Decimal::ZERO, |sum, l| sum.checked_add(l.amount))
+            .ok_or_else(|| self.j.overflow())?;
+        let (order_total, lines) = match &r.kind {
+            RewardKind::PointsPayment { .. } | RewardKind::AmountOff { .. } => (Some(total), Vec::new()),
+            RewardKind::PercentOff { .. } => (None, purchase.lines.clone()),
+            RewardKind::Voucher | RewardKind::FreeItem { .. } => {
+                return Err(self.j.invalid(&format!(
+                    "reward {} takes no money off an order: a quote is paid with a points payment, a percent off or an amount off",
+                    r.id
+                )))
+            }
+        };
+        let redeem = Redeem {
+            id: EventId::new(format!("{}:pay", purchase.id)),
+            member: purchase.member.clone(),
+            at: purchase.at,
+            reward: r.id.clone(),
+            hold: false,
+            points: pay.points,
+            order_total,
+            lines,
+            quantity: None,
+            purchase: Some(purchase.id.clone()),
+        };
+        validate_event(p, &Event::Redeem(redeem.clone()))?;
+        self.redeem(&redeem)?;
+        let (spent, discount) = (self.j.points, self.j.discount);
+        let paid = Purchase {
+            lines: take_off(
+                &purchase.lines,
+                &r.kind,
+                discount.unwrap_or_default(),
+                p.minor_units(),
+            )
+            .ok_or_else(|| self.j.overflow())?,
+            ..purchase.clone()
+        };
+        self.quote(&paid)?;
+        self.j.points = self
+            .j
+            .points
+            .checked_add(spent)
+            .ok_or_else(|| self.j.overflow())?;
+        self.j.discount = discount;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(sku: &str, category: &str, amount: &str) -> Line {
+        Line {
+            sku: sku.into(),
+            category: category.into(),
+            amount: amount.parse().unwrap_or_default(),
+            quantity: 1,
+        }
+    }
+
+    fn amounts(lines: &[Line]) -> Vec<String> {
+        lines.iter().map(|l| l.amount.to_string()).collect()
+    }
+
+    /// 1.00 off 1.00 + 2.00: shares 0.33 and 0.66, and the cent left over from the first line:
+    /// 0.66 and 1.34 are left, 2.00 in all.
+    #[test]
+    fn a_discount_is_taken_off_in_proportion_to_the_cent() {
+        let lines = [line("A", "x", "1.00"), line("B", "x", "2.00")];
+        let off = Decimal::new(100, 2);
+        let out = take_off(&lines, &RewardKind::Voucher, off, 2);
+        assert_eq!(
+            out.map(|o| amounts(&o)),
+            Some(vec!["0.66".into(), "1.34".into()])
+        );
+        // A discount larger than the lines takes them to zero, no further.
+        let out = take_off(&lines, &RewardKind::Voucher, Decimal::new(500, 2), 2);
+        assert_eq!(
+            out.map(|o| amounts(&o)),
+            Some(vec!["0.00".into(), "0.00".into()])
+        );
+        // A filtered percent off leaves the other lines alone.
+        let coffee = RewardKind::PercentOff {
+            percent: Decimal::TEN,
+            max_amount: None,
+            categories: vec!["coffee".into()],
+            skus: Vec::new(),
+        };
+        let lines = [line("L", "coffee", "4.75"), line("C", "pastry", "10.00")];
+        let out = take_off(&lines, &coffee, Decimal::new(47, 2), 2);
+        assert_eq!(
+            out.map(|o| amounts(&o)),
+            Some(vec!["4.28".into(), "10.00".into()])
+        );
     }
 }

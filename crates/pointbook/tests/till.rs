@@ -392,3 +392,96 @@ fn a_restored_book_still_reverses() {
     assert_eq!(ok(&mut restored, reverse), ok(&mut b, reverse));
     assert_eq!(restored.digest().unwrap(), b.digest().unwrap());
 }
+
+/// A till asks before the customer pays: "use 500 points on 12.40 of beans". The points pay
+/// 5.00; the 7.40 left earns 7 points: the quote's points are 7 − 500 = −493, its discount
+/// 5.00, and the book is unchanged.
+#[test]
+fn a_quote_paid_with_points_shows_the_discount_and_the_earn() {
+    let mut b = till();
+    credit(&mut b, "a1", "2026-01-01T12:00:00Z", 1000);
+    let digest = b.digest().unwrap();
+    let quote = |pay: &str| {
+        pointbook::event::Quote::from_json(&format!(
+            r#"{{"id":"q1","member":"m1","at":"2026-01-04T12:00:00Z","lines":[{{"sku":"BEANS","category":"coffee","amount":"12.40"}}],"pay":{pay}}}"#
+        ))
+        .unwrap()
+    };
+    let o = b
+        .quote_order(&quote(r#"{"reward":"pay","points":500}"#))
+        .unwrap();
+    assert_eq!((o.points, discount(&o).as_deref()), (-493, Some("5.00")));
+    let earned: Vec<(String, rust_decimal::Decimal)> = o
+        .explanation
+        .iter()
+        .map(|l| (l.kind.to_string(), l.points))
+        .collect();
+    let d = |n: i64, scale: u32| rust_decimal::Decimal::new(n, scale);
+    assert_eq!(
+        earned,
+        vec![
+            ("redeem".into(), d(-500, 0)),
+            ("base".into(), d(740, 2)),
+            ("rounding".into(), d(-40, 2))
+        ]
+    );
+    assert_eq!(b.digest().unwrap(), digest);
+    // Too many points for half the order: the quote says so, as the redeem would.
+    let e = b
+        .quote_order(&quote(r#"{"reward":"pay","points":700}"#))
+        .unwrap_err();
+    assert_eq!(e.code(), "exceeds_order");
+    // A voucher takes no money off: nothing to quote it with.
+    let e = b
+        .quote_order(&quote(r#"{"reward":"voucher"}"#))
+        .unwrap_err();
+    assert_eq!(e.code(), "invalid_event");
+    // Without `pay`, the plain quote.
+    let plain = pointbook::event::Quote::from_json(
+        r#"{"id":"q1","member":"m1","at":"2026-01-04T12:00:00Z","lines":[{"sku":"BEANS","category":"coffee","amount":"12.40"}]}"#,
+    )
+    .unwrap();
+    assert_eq!(b.quote_order(&plain).unwrap().points, 12);
+}
+
+/// 10% off coffee on a latte of 4.75 and a cake of 10.00: 0.47 off, all of it from the latte
+/// (4.28 left), so the basket earns on 14.28: 14 points, less the reward's 100.
+#[test]
+fn a_quote_takes_a_percent_off_from_the_lines_it_applies_to() {
+    let mut b = till();
+    credit(&mut b, "a1", "2026-01-01T12:00:00Z", 1000);
+    let q = pointbook::event::Quote::from_json(
+        r#"{"id":"q1","member":"m1","at":"2026-01-04T12:00:00Z","lines":[{"sku":"LATTE","category":"coffee","amount":"4.75"},{"sku":"CAKE","category":"pastry","amount":"10.00"}],"pay":{"reward":"coffee-10"}}"#,
+    )
+    .unwrap();
+    let o = b.quote_order(&q).unwrap();
+    assert_eq!(
+        (o.points, discount(&o).as_deref()),
+        (14 - 100, Some("0.47"))
+    );
+    let base = o.explanation.iter().find(|l| l.kind == "base").unwrap();
+    assert_eq!(base.points.to_string(), "14.28");
+}
+
+/// Analytics count the money rewards took off orders when the reward is issued: 5.00 paid
+/// with points at once, 3.00 held and confirmed, 2.00 held and cancelled (not given).
+#[test]
+fn analytics_count_the_discounts_given() {
+    let program = Program::from_toml(TILL).unwrap();
+    let events: Vec<pointbook::Event> = [
+        r#"{"type":"enroll","id":"e1","member":"m1","at":"2026-01-01T10:00:00Z"}"#,
+        r#"{"type":"adjust","id":"a1","member":"m1","at":"2026-01-01T12:00:00Z","points":1000,"reason":"t"}"#,
+        r#"{"type":"redeem","id":"x1","member":"m1","at":"2026-01-02T12:00:00Z","reward":"pay","points":500,"order_total":"12.40"}"#,
+        r#"{"type":"redeem","id":"x2","member":"m1","at":"2026-01-03T12:00:00Z","reward":"pay","points":300,"order_total":"20.00","hold":true}"#,
+        r#"{"type":"confirm","id":"c2","member":"m1","at":"2026-01-03T12:01:00Z","redemption":"x2"}"#,
+        r#"{"type":"redeem","id":"x3","member":"m1","at":"2026-01-04T12:00:00Z","reward":"pay","points":200,"order_total":"20.00","hold":true}"#,
+        r#"{"type":"cancel","id":"c3","member":"m1","at":"2026-01-04T12:01:00Z","redemption":"x3"}"#,
+    ]
+    .iter()
+    .map(|j| event(j))
+    .collect();
+    let a = pointbook::analytics::analyze(program, &events, Default::default()).unwrap();
+    assert_eq!(a.summary.discounts, rust_decimal::Decimal::new(800, 2));
+    let by_period: rust_decimal::Decimal = a.periods.iter().map(|p| p.discounts).sum();
+    assert_eq!(by_period, a.summary.discounts);
+}

@@ -326,7 +326,10 @@ class Book:
         return Outcome._from_raw(self._native.apply(_to_json(event)))
 
     def quote(self, purchase: Event) -> Outcome:
-        """What a purchase would do, without doing it (``type`` may be omitted)."""
+        """What a purchase would do, without doing it (``type`` may be omitted). With
+        ``"pay": {"reward": ..., "points": ...}`` the basket is paid in part with a points
+        payment, a percent off or an amount off: the outcome has its ``discount`` and what the
+        rest earns (docs/semantics.md §13)."""
         return Outcome._from_raw(self._native.quote(_to_json(purchase)))
 
     def advance(self, at: Instant) -> Outcome:
@@ -644,7 +647,7 @@ def generate(
 _DECIMAL_KEYS = frozenset({
     "point_value", "liability", "cost", "redemption_rate", "breakage_rate",
     "expected_breakage_rate", "expected_breakage_value", "deferred_revenue", "retention_rate",
-    "repurchase_rate", "purchase_frequency", "sales", "refunds", "average_order_value",
+    "repurchase_rate", "purchase_frequency", "sales", "refunds", "discounts", "average_order_value",
     "average_lifetime_value", "lifetime_value",
 })
 
@@ -682,7 +685,7 @@ class Analysis:
     summary: Dict[str, Any]
     """Headline numbers: flows, net_issued, outstanding, liability, cost, redemption_rate,
     breakage_rate, expected_breakage_rate/points/value, deferred_revenue, tier_mix, members,
-    purchasers, repurchase_rate, purchases, purchase_frequency, sales, refunds,
+    purchasers, repurchase_rate, purchases, purchase_frequency, sales, refunds, discounts,
     average_order_value, average_lifetime_value, at_risk, segments."""
     periods: _pa.Table
     """One row per period: period (its label: ``2026-W11``, ``2026-03``, ``2026-Q1`` or
@@ -690,7 +693,7 @@ class Analysis:
     redeemed, expired, forfeited), available, pending, held, outstanding, liability, members,
     enrolled, forgotten, ``tier_<id>`` per tier, tier_ups, tier_downs, active_start,
     active_end, active_new, retention_rate, purchasers, returning_purchasers, repurchase_rate,
-    purchases, purchase_frequency, sales, refunds, average_order_value."""
+    purchases, purchase_frequency, sales, refunds, discounts, average_order_value."""
     members: _pa.Table
     """One row per member: member, tier, enrolled_at, closed, purchases, first_purchase,
     last_purchase, sales, refunds, lifetime_value, average_order_value, points_issued,

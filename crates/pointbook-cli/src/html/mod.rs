@@ -124,6 +124,7 @@ fn metric_name(metric: &str) -> &str {
         "breakage_rate" => "Breakage rate (realised)",
         "expected_breakage_value" => "Expected breakage",
         "deferred_revenue" => "Deferred revenue",
+        "discounts" => "Discounts given by rewards",
         "rejected_events" => "Events rejected",
         other => other,
     }
@@ -321,6 +322,7 @@ pub fn report(
             ("Purchases", thousands(s.purchases as i64)),
             ("Sales", f.money(s.sales)),
             ("Refunds", f.money(s.refunds)),
+            ("Discounts given by rewards", f.money(s.discounts)),
             ("Average order value", money_opt(s.average_order_value)),
             (
                 "Purchases per member who bought",

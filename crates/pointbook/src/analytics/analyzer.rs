@@ -26,6 +26,7 @@ pub(crate) struct PeriodAcc {
     pub(crate) purchases: u64,
     pub(crate) sales: Decimal,
     pub(crate) refunds: Decimal,
+    pub(crate) discounts: Decimal,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -155,6 +156,16 @@ impl Analyzer {
         };
         for p in &outcome.postings {
             self.post(p);
+        }
+        // Money off orders, when the reward is issued: by a redeem at once or by a confirm.
+        let issued = match event {
+            Event::Redeem(r) => !r.hold,
+            Event::Confirm(_) => true,
+            _ => false,
+        };
+        if let (Some(d), true, false) = (outcome.discount, issued, outcome.duplicate) {
+            let p = self.period(at);
+            p.discounts = p.discounts.saturating_add(d);
         }
         for e in &outcome.effects {
             if let Effect::TierChanged { member, to, at, .. } = e {

@@ -128,6 +128,7 @@ pub(crate) fn headline(a: &Analysis) -> Vec<(&'static str, Unit, Option<Decimal>
             Some(s.expected_breakage_value),
         ),
         ("deferred_revenue", Unit::Money, Some(s.deferred_revenue)),
+        ("discounts", Unit::Money, Some(s.discounts)),
         (
             "rejected_events",
             Unit::Events,

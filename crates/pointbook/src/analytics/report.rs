@@ -202,6 +202,7 @@ impl<'a> Report<'a> {
                 purchase_frequency: count_ratio(acc.purchases, purchasers[i]),
                 sales: acc.sales,
                 refunds: acc.refunds,
+                discounts: acc.discounts,
                 average_order_value: money_ratio(acc.sales, acc.purchases, self.minor),
             });
         }
@@ -249,13 +250,14 @@ impl<'a> Report<'a> {
         let mut flows = Flows::default();
         let mut outstanding = Outstanding::default();
         let mut purchases = 0u64;
-        let (mut sales, mut refunds) = (Decimal::ZERO, Decimal::ZERO);
+        let (mut sales, mut refunds, mut discounts) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
         for p in self.a.periods.values() {
             flows.add(&p.flows);
             outstanding.add(&p.outstanding);
             purchases += p.purchases;
             sales = sales.saturating_add(p.sales);
             refunds = refunds.saturating_add(p.refunds);
+            discounts = discounts.saturating_add(p.discounts);
         }
         let net = flows.net_issued();
         let ended = flows.redeemed.saturating_add(flows.expired);
@@ -309,6 +311,7 @@ impl<'a> Report<'a> {
             purchase_frequency: count_ratio(purchases, buyers.len() as u64),
             sales,
             refunds,
+            discounts,
             average_order_value: money_ratio(sales, purchases, self.minor),
             average_lifetime_value: money_ratio(ltv, buyers.len() as u64, self.minor),
             at_risk: open.iter().filter(|r| r.churn.at_risk).count() as u64,

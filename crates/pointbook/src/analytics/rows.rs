@@ -157,6 +157,10 @@ pub struct PeriodRow {
     /// Money refunded during the period.
     #[serde(with = "decimal_string")]
     pub refunds: Decimal,
+    /// Money rewards took off orders during the period (docs/semantics.md §13), counted when
+    /// the reward is issued.
+    #[serde(with = "decimal_string")]
+    pub discounts: Decimal,
     /// Average order value `sales / purchases`, in minor units of the currency.
     #[serde(with = "opt_decimal_string")]
     pub average_order_value: Option<Decimal>,
@@ -287,6 +291,9 @@ pub struct Summary {
     /// What was refunded.
     #[serde(with = "decimal_string")]
     pub refunds: Decimal,
+    /// Money rewards took off orders.
+    #[serde(with = "decimal_string")]
+    pub discounts: Decimal,
     /// `sales / purchases`, in minor units.
     #[serde(with = "opt_decimal_string")]
     pub average_order_value: Option<Decimal>,

@@ -10,7 +10,7 @@ pub use snapshot::SNAPSHOT_VERSION;
 use crate::applied::{self, IdKey, Prior};
 use crate::book::txn::{Done, Txn};
 use crate::error::{Error, Result};
-use crate::event::{Advance, Event, Purchase};
+use crate::event::{Advance, Event, Purchase, Quote};
 use crate::ids::{EventId, MemberId};
 use crate::instant::Instant;
 use crate::ledger::{Journal, Totals};
@@ -223,6 +223,21 @@ impl Book {
     pub fn quote(&self, purchase: &Purchase) -> Result<Outcome> {
         let mut tx = Txn::on_copies(&self.program, &self.state, purchase.id.clone());
         tx.quote(purchase)?;
+        Ok(outcome_of(&purchase.id, "purchase", purchase.at, tx.j))
+    }
+
+    /// What a basket would do paid in part with a reward (a points payment, a percent off or
+    /// an amount off), without doing it: "use 500 points: −$5.00, earn 7 points". The
+    /// redemption comes first and its discount is taken off the lines before they earn
+    /// (docs/semantics-extensions.md); the outcome carries both, and the discount. Without
+    /// `pay`, [`Book::quote`].
+    pub fn quote_order(&self, quote: &Quote) -> Result<Outcome> {
+        let purchase = &quote.purchase;
+        let Some(pay) = &quote.pay else {
+            return self.quote(purchase);
+        };
+        let mut tx = Txn::on_copies(&self.program, &self.state, purchase.id.clone());
+        tx.quote_paid(purchase, pay)?;
         Ok(outcome_of(&purchase.id, "purchase", purchase.at, tx.j))
     }
 

@@ -440,6 +440,60 @@ impl Purchase {
     }
 }
 
+/// A basket to quote (what a till shows before the customer pays), optionally paid in part
+/// with a reward that takes money off: a points payment, a percent off or an amount off
+/// (docs/semantics.md §13).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Quote {
+    /// The purchase, in its wire form.
+    pub purchase: Purchase,
+    /// The reward paying part of it, if any.
+    pub pay: Option<Pay>,
+}
+
+/// The reward a quoted basket is paid with in part.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pay {
+    /// Reward id.
+    pub reward: String,
+    /// Points to pay with (a points payment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<i64>,
+}
+
+impl Quote {
+    /// Parses a quote: a purchase in its wire form (`"type": "purchase"` may be left out) with
+    /// an optional `"pay": {"reward", "points"}`.
+    ///
+    /// ```
+    /// let q = pointbook::event::Quote::from_json(r#"{"id":"q","member":"m1",
+    ///     "at":"2026-03-14T13:30:00Z","lines":[{"sku":"A","amount":"12.40"}],
+    ///     "pay":{"reward":"pay-with-points","points":500}}"#)?;
+    /// assert_eq!(q.pay.map(|p| p.points), Some(Some(500)));
+    /// # Ok::<(), pointbook::Error>(())
+    /// ```
+    pub fn from_json(text: &str) -> Result<Quote> {
+        let bad = |event: String, message: String| Error::InvalidEvent { event, message };
+        let mut value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| bad("?".into(), e.to_string()))?;
+        let id = value
+            .get("id")
+            .and_then(|i| i.as_str())
+            .unwrap_or("?")
+            .to_owned();
+        let pay = match value.as_object_mut().and_then(|o| o.remove("pay")) {
+            None | Some(serde_json::Value::Null) => None,
+            Some(p) => Some(
+                serde_json::from_value::<Pay>(p)
+                    .map_err(|e| bad(id.clone(), format!("pay: {e}")))?,
+            ),
+        };
+        let purchase = Purchase::from_json(&value.to_string())?;
+        Ok(Quote { purchase, pay })
+    }
+}
+
 impl Event {
     /// Parses one event from JSON, with an error that names the event and the field.
     pub fn from_json(text: &str) -> Result<Event> {
