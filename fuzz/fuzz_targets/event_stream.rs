@@ -23,20 +23,4 @@ fuzz_target!(|data: &[u8]| {
     let _ = book.balances();
 });
 
-const TILL_REWARDS: &str = r#"
-[[rewards]]
-id = "pay"
-kind = { points_payment = { rate = "0.01", step = 10, max_share = "0.5" } }
-
-[[rewards]]
-id = "coffee-off"
-cost = 40
-kind = { percent_off = { percent = 10, max_amount = "2.00", categories = ["coffee"] } }
-
-[[rewards]]
-id = "cookie"
-cost = 20
-stock = 6
-limit = { count = 4, per = "month" }
-kind = { free_item = { sku = "COOKIE" } }
-"#;
+const TILL_REWARDS: &str = include_str!("../../crates/pointbook/tests/fixtures/till-rewards.toml");

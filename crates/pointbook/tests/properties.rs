@@ -20,22 +20,7 @@ const REWARDS: &[&str] = &["free-drink", "mug", "small", "nope"];
 
 /// The rewards of docs/semantics.md §13, in every variant: points as payment, percent off
 /// coffee, free cookies by quantity with a monthly limit.
-const TILL_REWARDS: &str = r#"
-[[rewards]]
-id = "pay"
-kind = { points_payment = { rate = "0.01", step = 10, max_share = "0.5" } }
-
-[[rewards]]
-id = "coffee-off"
-cost = 40
-kind = { percent_off = { percent = 10, max_amount = "2.00", categories = ["coffee"] } }
-
-[[rewards]]
-id = "cookie"
-cost = 20
-limit = { count = 4, per = "month" }
-kind = { free_item = { sku = "COOKIE" } }
-"#;
+const TILL_REWARDS: &str = include_str!("fixtures/till-rewards.toml");
 
 /// Program variants: the sample, and variations of every policy.
 fn program(variant: u8) -> Program {

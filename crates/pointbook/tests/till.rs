@@ -485,3 +485,18 @@ fn analytics_count_the_discounts_given() {
     let by_period: rust_decimal::Decimal = a.periods.iter().map(|p| p.discounts).sum();
     assert_eq!(by_period, a.summary.discounts);
 }
+
+/// A redemption restored from a snapshot written before reversals existed kept no record of
+/// the lots its points came from: reversing it is refused, saying why, and changes nothing.
+#[test]
+fn a_redemption_from_before_reversals_cannot_be_reversed() {
+    let program = common::bean_and_leaf();
+    let snapshot = include_str!("fixtures/bean-and-leaf-v3.snapshot");
+    let mut b = Book::restore(&program, snapshot.as_bytes()).unwrap();
+    let json = r#"{"type":"reverse","id":"v1","member":"m1","at":"2027-07-02T10:00:00Z","redemption":"x1"}"#;
+    let before = b.digest().unwrap();
+    let e = b.apply(&event(json)).unwrap_err();
+    assert_eq!(e.code(), "reversal_exceeds");
+    assert!(e.to_string().contains("before reversals existed"), "{e}");
+    assert_eq!(b.digest().unwrap(), before);
+}

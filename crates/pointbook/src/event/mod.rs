@@ -418,25 +418,13 @@ impl Purchase {
     ///     "at":"2026-03-14T13:30:00Z","lines":[{"sku":"A","amount":"1.00"}]}"#)?;
     /// assert_eq!(p.lines.len(), 1);
     /// assert!(pointbook::event::Purchase::from_json(r#"{"type":"refund","id":"r"}"#).is_err());
+    /// // `pay` belongs to a quote (`Quote::from_json`), not to a purchase.
+    /// assert!(pointbook::event::Purchase::from_json(r#"{"id":"q","member":"m1",
+    ///     "at":"2026-03-14T13:30:00Z","lines":[{"sku":"A","amount":"1.00"}],"pay":{"reward":"r"}}"#).is_err());
     /// # Ok::<(), pointbook::Error>(())
     /// ```
     pub fn from_json(text: &str) -> Result<Purchase> {
-        let bad = |event: String, message: String| Error::InvalidEvent { event, message };
-        let mut value: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| bad("?".into(), e.to_string()))?;
-        let id = value
-            .get("id")
-            .and_then(|i| i.as_str())
-            .unwrap_or("?")
-            .to_owned();
-        if let Some(obj) = value.as_object_mut() {
-            match obj.remove("type") {
-                None => {}
-                Some(t) if t == "purchase" => {}
-                Some(t) => return Err(bad(id, format!("a quote needs a purchase, not {t}"))),
-            }
-        }
-        serde_json::from_value(value).map_err(|e| bad(id, e.to_string()))
+        Ok(Quote::from_json_with(text, false)?.purchase)
     }
 }
 
@@ -474,6 +462,11 @@ impl Quote {
     /// # Ok::<(), pointbook::Error>(())
     /// ```
     pub fn from_json(text: &str) -> Result<Quote> {
+        Quote::from_json_with(text, true)
+    }
+
+    /// A quote's purchase, and its `pay` when `with_pay` (else `pay` is an unknown field).
+    fn from_json_with(text: &str, with_pay: bool) -> Result<Quote> {
         let bad = |event: String, message: String| Error::InvalidEvent { event, message };
         let mut value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| bad("?".into(), e.to_string()))?;
@@ -482,14 +475,25 @@ impl Quote {
             .and_then(|i| i.as_str())
             .unwrap_or("?")
             .to_owned();
-        let pay = match value.as_object_mut().and_then(|o| o.remove("pay")) {
-            None | Some(serde_json::Value::Null) => None,
-            Some(p) => Some(
-                serde_json::from_value::<Pay>(p)
-                    .map_err(|e| bad(id.clone(), format!("pay: {e}")))?,
-            ),
-        };
-        let purchase = Purchase::from_json(&value.to_string())?;
+        let mut pay = None;
+        if let Some(obj) = value.as_object_mut() {
+            match obj.remove("type") {
+                None => {}
+                Some(t) if t == "purchase" => {}
+                Some(t) => return Err(bad(id, format!("a quote needs a purchase, not {t}"))),
+            }
+            let given = if with_pay { obj.remove("pay") } else { None };
+            match given {
+                None | Some(serde_json::Value::Null) => {}
+                Some(p) => {
+                    pay = Some(
+                        serde_json::from_value::<Pay>(p)
+                            .map_err(|e| bad(id.clone(), format!("pay: {e}")))?,
+                    )
+                }
+            }
+        }
+        let purchase = serde_json::from_value(value).map_err(|e| bad(id, e.to_string()))?;
         Ok(Quote { purchase, pay })
     }
 }
