@@ -194,7 +194,9 @@ enum pb_status pb_book_apply(struct pb_book *book,
                              struct pb_error **err);
 
 // Quotes a purchase (JSON, wire format; `"type"` may be omitted): the outcome it would have,
-// without applying it.
+// without applying it. With `"pay": {"reward": "...", "points": 500}` the basket is paid in
+// part with a points payment, a percent off or an amount off: the outcome carries the
+// `discount` and what is left to pay earns (docs/semantics.md §13).
 //
 // # Safety
 // As `pb_book_apply`; `outcome_json` must not be NULL.

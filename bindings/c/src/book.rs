@@ -130,7 +130,9 @@ pub(crate) unsafe fn apply_json(
 }
 
 /// Quotes a purchase (JSON, wire format; `"type"` may be omitted): the outcome it would have,
-/// without applying it.
+/// without applying it. With `"pay": {"reward": "...", "points": 500}` the basket is paid in
+/// part with a points payment, a percent off or an amount off: the outcome carries the
+/// `discount` and what is left to pay earns (docs/semantics.md §13).
 ///
 /// # Safety
 /// As `pb_book_apply`; `outcome_json` must not be NULL.
