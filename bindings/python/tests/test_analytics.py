@@ -54,7 +54,7 @@ def test_the_hand_computed_history(program: pointbook.Program) -> None:
         "enrolled", "forgotten", "tier_green", "tier_gold", "tier_ups", "tier_downs",
         "active_start", "active_end", "active_new", "retention_rate", "purchasers",
         "returning_purchasers", "repurchase_rate", "purchases", "purchase_frequency", "sales",
-        "refunds", "average_order_value",
+        "refunds", "discounts", "average_order_value",
     ]
     members = a.members.to_pylist()
     assert [m["member"] for m in members] == ["m1", "m2"]
