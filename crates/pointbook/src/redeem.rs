@@ -49,10 +49,15 @@ impl Member {
             .collect()
     }
 
+    /// Moves a redemption to `state`. One that no longer counts (cancelled, lapsed, forfeited,
+    /// reversed) can never be given back: the lots it spent from are forgotten.
     pub(crate) fn set_redemption_state(&mut self, id: &EventId, state: RedemptionState) {
         self.save_redemption(id);
         if let Some(r) = self.redemptions.get_mut(id) {
             r.state = state;
+            if !state.counts() {
+                r.lots = Vec::new();
+            }
         }
     }
 

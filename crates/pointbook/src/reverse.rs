@@ -81,9 +81,9 @@ impl Member {
         self.save_redemption(rid);
         if let Some(r) = self.redemptions.get_mut(rid) {
             r.reversed += n;
-            if whole {
-                r.state = RedemptionState::Reversed;
-            }
+        }
+        if whole {
+            self.set_redemption_state(rid, RedemptionState::Reversed);
         }
         if whole {
             if let Some(u) = j.reward_usage.to_mut().get_mut(&red.reward) {

@@ -334,6 +334,18 @@ fn a_refund_gives_back_the_refunded_share_of_a_points_payment() {
     );
     assert_eq!(o.points, 196);
     assert_eq!(reversed(&o), vec![("x1".into(), 201, false)]);
+    // Both movements, the points given back first.
+    use pointbook::{Account, MemberId};
+    let moves: Vec<(Account, Account, i64)> = o
+        .postings
+        .iter()
+        .map(|p| (p.from.clone(), p.to.clone(), p.points.get()))
+        .collect();
+    let m1 = || Account::Available(MemberId::new("m1"));
+    assert_eq!(
+        moves,
+        vec![(Account::Redeemed, m1(), 201), (m1(), Account::Issued, 5)]
+    );
     assert_eq!(balance(&b, "m1").available, 708);
     let o = ok(
         &mut b,
@@ -499,4 +511,29 @@ fn a_redemption_from_before_reversals_cannot_be_reversed() {
     assert_eq!(e.code(), "reversal_exceeds");
     assert!(e.to_string().contains("before reversals existed"), "{e}");
     assert_eq!(b.digest().unwrap(), before);
+}
+
+/// `step` defaults to 1 and `max_share` to the whole order: 7 points at 0.01 pay 0.07, more than
+/// an order of 0.05; 5 points pay it all.
+#[test]
+fn a_points_payment_defaults_to_any_points_and_the_whole_order() {
+    let text = TILL.replace(
+        r#"kind = { points_payment = { rate = "0.01", step = 10, max_share = "0.5" } }"#,
+        r#"kind = { points_payment = { rate = "0.01" } }"#,
+    );
+    assert_ne!(text, TILL);
+    let mut b = Book::new(Program::from_toml(&text).unwrap());
+    ok(
+        &mut b,
+        r#"{"type":"enroll","id":"e1","member":"m1","at":"2026-01-01T10:00:00Z"}"#,
+    );
+    credit(&mut b, "a1", "2026-01-01T12:00:00Z", 100);
+    let pay = |id: &str, points: i64| {
+        format!(
+            r#"{{"type":"redeem","id":"{id}","member":"m1","at":"2026-01-02T10:00:00Z","reward":"pay","points":{points},"order_total":"0.05"}}"#
+        )
+    };
+    assert_eq!(rejected(&mut b, &pay("x1", 7)), "exceeds_order");
+    let o = ok(&mut b, &pay("x1", 5));
+    assert_eq!((o.points, discount(&o).as_deref()), (-5, Some("0.05")));
 }
