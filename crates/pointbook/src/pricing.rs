@@ -24,9 +24,7 @@ pub(crate) struct Price {
 /// invalid event rather than ignored: the till meant something by it.
 pub(crate) fn price(p: &Program, j: &Journal, r: &RewardSpec, e: &Redeem) -> Result<Price> {
     let invalid = |message: String| j.invalid(&message);
-    let overflow = || Error::Overflow {
-        event: j.event_name(),
-    };
+    let overflow = || j.overflow();
     let kind = kind_name(&r.kind);
     let unused = |field: &str| invalid(format!("{field} means nothing for a {kind} reward"));
     if e.points.is_some() && !r.kind.names_points() {
@@ -109,7 +107,7 @@ pub(crate) fn price(p: &Program, j: &Journal, r: &RewardSpec, e: &Redeem) -> Res
         } => {
             let filtered = !categories.is_empty() || !skus.is_empty();
             let eligible = if !e.lines.is_empty() {
-                sum_eligible(&e.lines, categories, skus, filtered).ok_or_else(overflow)?
+                amount_of(e.lines.iter().filter(|l| applies_to(&r.kind, l))).ok_or_else(overflow)?
             } else if filtered {
                 return Err(invalid(format!(
                     "reward {} is off some categories or SKUs: the redeem needs the order's `lines`",
@@ -130,16 +128,10 @@ pub(crate) fn price(p: &Program, j: &Journal, r: &RewardSpec, e: &Redeem) -> Res
     })
 }
 
-/// The amount of the lines a percent off applies to: all, or those of its categories or SKUs.
-fn sum_eligible(
-    lines: &[Line],
-    categories: &[String],
-    skus: &[String],
-    filtered: bool,
-) -> Option<Decimal> {
+/// What lines add up to (`None`: beyond a decimal).
+pub(crate) fn amount_of<'l>(lines: impl IntoIterator<Item = &'l Line>) -> Option<Decimal> {
     lines
-        .iter()
-        .filter(|l| !filtered || categories.contains(&l.category) || skus.contains(&l.sku))
+        .into_iter()
         .try_fold(Decimal::ZERO, |sum, l| sum.checked_add(l.amount))
 }
 
@@ -176,10 +168,7 @@ pub(crate) fn take_off(
     discount: Decimal,
     minor: u32,
 ) -> Option<Vec<Line>> {
-    let base = lines
-        .iter()
-        .filter(|l| applies_to(kind, l))
-        .try_fold(Decimal::ZERO, |sum, l| sum.checked_add(l.amount))?;
+    let base = amount_of(lines.iter().filter(|l| applies_to(kind, l)))?;
     let mut out = lines.to_vec();
     if base.is_zero() {
         return Some(out);
@@ -221,11 +210,7 @@ impl Txn<'_> {
                 reward: pay.reward.clone(),
             });
         };
-        let total = purchase
-            .lines
-            .iter()
-            .try_fold(Decimal::ZERO, |sum, l| sum.checked_add(l.amount))
-            .ok_or_else(|| self.j.overflow())?;
+        let total = amount_of(&purchase.lines).ok_or_else(|| self.j.overflow())?;
         let (order_total, lines) = match &r.kind {
             RewardKind::PointsPayment { .. } | RewardKind::AmountOff { .. } => (Some(total), Vec::new()),
             RewardKind::PercentOff { .. } => (None, purchase.lines.clone()),

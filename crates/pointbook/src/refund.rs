@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::event::{Line, Refund};
 use crate::ledger::Journal;
 use crate::outcome::Reason;
+use crate::pricing::amount_of;
 use crate::program::TierMetric;
 use crate::purchase::{PurchaseRecord, Receipt};
 use rust_decimal::Decimal;
@@ -120,12 +121,7 @@ impl Txn<'_> {
         );
         // Points a redemption spent paying for the purchase come back first (docs/semantics.md
         // §13): they may cover what the refund takes back.
-        let total = |lines: &[Line]| {
-            lines
-                .iter()
-                .try_fold(Decimal::ZERO, |sum, l| sum.checked_add(l.amount))
-                .ok_or_else(|| j.overflow())
-        };
+        let total = |lines: &[Line]| amount_of(lines).ok_or_else(|| j.overflow());
         let (before, after) = (total(&bought)?, total(&lines)?);
         let given = m.give_back_share(j, &e.purchase, before - after, before, now)?;
         let shortfall = p.spec().refunds.shortfall;
